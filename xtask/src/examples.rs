@@ -300,11 +300,20 @@ mod tests {
         assert!(run.status.is_none());
         let pid: u32 = run.output.trim().parse().expect("the script printed a pid");
         // Gone, or a zombie waiting for init: either way no longer running.
-        let state = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let state = state.rsplit(") ").next().and_then(|s| s.chars().next());
+        // SIGKILL to the group is asynchronous, so the grandchild may take a
+        // moment to die; wait for that, with a deadline.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let state = loop {
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
+            if matches!(state, None | Some('Z' | 'X')) || std::time::Instant::now() > deadline {
+                break state;
+            }
+            std::thread::yield_now();
+        };
         assert!(
             matches!(state, None | Some('Z' | 'X')),
-            "{pid} is {state:?}"
+            "{pid} is still {state:?} 10 s after the kill"
         );
     }
 

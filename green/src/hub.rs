@@ -1,0 +1,687 @@
+//! The per-thread scheduler: a hub loop, the green threads pinned to it, and
+//! the run queue.
+//!
+//! Every OS thread that uses green code gets one `Hub`, created on first use
+//! and kept in a thread-local. Slot 0 of its task table is the *root*: the
+//! thread's own stack, where plain code (such as `main`) runs. The scheduler
+//! only ever runs on the root: when plain code blocks, its park runs ready
+//! green threads and the loop until its own wake-up arrives. A green thread
+//! that blocks suspends back to the root, so every switch is root <-> green.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use corosensei::stack::DefaultStack;
+use parking_lot::Mutex;
+use thicket_hub::{Async, AsyncSender, Loop, Timer};
+
+use crate::coro::{self, Coro, YielderSlot};
+use crate::park::{Parker, WaitError};
+
+/// Green threads resumed per scheduler turn before the loop polls again, so
+/// a busy run queue cannot starve I/O and timers.
+const RUN_CAP: usize = 128;
+/// Default-size stacks kept for reuse per hub.
+const POOL_MAX: usize = 1024;
+/// Default stack size: room for formatting, a TLS handshake or serde.
+pub(crate) const DEFAULT_STACK: usize = 256 * 1024;
+
+static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) fn next_task_id() -> u64 {
+    NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed)
+}
+static NEXT_HUB_ID: AtomicUsize = AtomicUsize::new(1);
+static DEFAULT_STACK_SIZE: AtomicUsize = AtomicUsize::new(DEFAULT_STACK);
+
+pub(crate) fn default_stack_size() -> usize {
+    DEFAULT_STACK_SIZE.load(Ordering::Relaxed)
+}
+
+pub(crate) fn set_default_stack_size(size: usize) {
+    DEFAULT_STACK_SIZE.store(size, Ordering::Relaxed);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    Runnable,
+    Running,
+    Parked,
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wake {
+    None,
+    Unparked,
+    Deadline,
+    Killed,
+}
+
+/// One deadline scope of [`with_timeout`](crate::with_timeout).
+pub(crate) struct Scope {
+    pub(crate) deadline: u64,
+    pub(crate) fired: bool,
+}
+
+/// A green thread (or the root) as its hub sees it.
+pub(crate) struct Task {
+    pub(crate) id: u64,
+    pub(crate) name: Option<Arc<str>>,
+    slot: u32,
+    gen: u32,
+    pub(crate) state: Cell<State>,
+    epoch: Cell<u64>,
+    wake: Cell<Wake>,
+    pub(crate) yielder: YielderSlot,
+    coro: RefCell<Option<Coro>>,
+    stack_size: usize,
+    pub(crate) killed: Cell<bool>,
+    pub(crate) scopes: RefCell<Vec<Scope>>,
+    timer: RefCell<Option<Timer>>,
+    pub(crate) locals: RefCell<Vec<Option<Box<dyn Any>>>>,
+    pub(crate) on_finish: RefCell<Option<Box<dyn FnOnce(bool)>>>,
+}
+
+impl Task {
+    pub(crate) fn is_root(&self) -> bool {
+        self.slot == 0
+    }
+}
+
+/// What other threads may do to a hub.
+pub(crate) enum Msg {
+    Wake { slot: u32, gen: u32, epoch: u64 },
+    Kill { slot: u32, gen: u32 },
+    Run(Box<dyn FnOnce() + Send>),
+}
+
+/// The `Send + Sync` face of a hub: a message queue and its wake-up.
+pub(crate) struct Remote {
+    pub(crate) hub_id: usize,
+    queue: Mutex<Vec<Msg>>,
+    sender: AsyncSender,
+    /// Holders that may still wake this hub from elsewhere (blocking-pool
+    /// jobs, a runtime that owns the hub thread); the deadlock check counts them.
+    pub(crate) keepalive: AtomicUsize,
+}
+
+impl Remote {
+    pub(crate) fn send(&self, msg: Msg) {
+        self.queue.lock().push(msg);
+        self.sender.send();
+    }
+}
+
+/// Names a green thread from any thread.
+#[derive(Clone)]
+pub(crate) struct TaskRef {
+    remote: Arc<Remote>,
+    slot: u32,
+    gen: u32,
+}
+
+impl TaskRef {
+    pub(crate) fn kill(&self) {
+        if let Some(h) = try_current() {
+            if h.id == self.remote.hub_id {
+                if let Some(t) = h.lookup(self.slot, self.gen) {
+                    h.kill(&t);
+                }
+                return;
+            }
+        }
+        self.remote.send(Msg::Kill {
+            slot: self.slot,
+            gen: self.gen,
+        });
+    }
+}
+
+struct TaskSlot {
+    gen: u32,
+    task: Option<Rc<Task>>,
+}
+
+pub(crate) struct Hub {
+    pub(crate) lp: Loop,
+    pub(crate) id: usize,
+    pub(crate) remote: Arc<Remote>,
+    _remote_watcher: Async,
+    tasks: RefCell<Vec<TaskSlot>>,
+    free: RefCell<Vec<u32>>,
+    runq: RefCell<VecDeque<Rc<Task>>>,
+    current: RefCell<Rc<Task>>,
+    root: Rc<Task>,
+    stacks: RefCell<Vec<DefaultStack>>,
+    pub(crate) live: Cell<usize>,
+    inbox: RefCell<Vec<Msg>>,
+}
+
+thread_local! {
+    static HUB: RefCell<Option<Rc<Hub>>> = const { RefCell::new(None) };
+    /// Set while a hub drops suspended green threads, whose stacks corosensei
+    /// unwinds: the green thread's panic catcher must let that unwind pass.
+    pub(crate) static FORCED_UNWIND: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with this thread's hub, creating it on first use.
+pub(crate) fn with<R>(f: impl FnOnce(&Hub) -> R) -> R {
+    with_rc(|h| f(h))
+}
+
+pub(crate) fn with_rc<R>(f: impl FnOnce(&Rc<Hub>) -> R) -> R {
+    let hub = HUB.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        match &*slot {
+            Some(h) => h.clone(),
+            None => {
+                let h = Hub::new().expect("thicket: cannot create this thread's hub");
+                *slot = Some(h.clone());
+                h
+            }
+        }
+    });
+    f(&hub)
+}
+
+/// This thread's hub if it has one, without creating it.
+pub(crate) fn try_current() -> Option<Rc<Hub>> {
+    HUB.try_with(|slot| slot.borrow().clone()).ok().flatten()
+}
+
+pub(crate) fn unpark(remote: &Arc<Remote>, slot: u32, gen: u32, epoch: u64) {
+    if let Some(h) = try_current() {
+        if h.id == remote.hub_id {
+            h.wake(slot, gen, epoch, Wake::Unparked);
+            return;
+        }
+    }
+    remote.send(Msg::Wake { slot, gen, epoch });
+}
+
+impl Hub {
+    fn new() -> std::io::Result<Rc<Hub>> {
+        epoch();
+        let lp = Loop::new()?;
+        let id = NEXT_HUB_ID.fetch_add(1, Ordering::Relaxed);
+        let watcher = Async::new(&lp, |_| {
+            if let Some(h) = try_current() {
+                h.drain_remote();
+            }
+        });
+        watcher.set_ref(false);
+        watcher.start();
+        let remote = Arc::new(Remote {
+            hub_id: id,
+            queue: Mutex::new(Vec::new()),
+            sender: watcher.sender(),
+            keepalive: AtomicUsize::new(0),
+        });
+        let root = Rc::new(Task::new(
+            0,
+            0,
+            0,
+            std::thread::current().name().map(Arc::from),
+            0,
+        ));
+        root.state.set(State::Running);
+        Ok(Rc::new(Hub {
+            lp,
+            id,
+            remote,
+            _remote_watcher: watcher,
+            tasks: RefCell::new(vec![TaskSlot {
+                gen: 0,
+                task: Some(root.clone()),
+            }]),
+            free: RefCell::new(Vec::new()),
+            runq: RefCell::new(VecDeque::new()),
+            current: RefCell::new(root.clone()),
+            root,
+            stacks: RefCell::new(Vec::new()),
+            live: Cell::new(0),
+            inbox: RefCell::new(Vec::new()),
+        }))
+    }
+
+    pub(crate) fn task_ref(&self, task: &Task) -> TaskRef {
+        TaskRef {
+            remote: self.remote.clone(),
+            slot: task.slot,
+            gen: task.gen,
+        }
+    }
+
+    pub(crate) fn current(&self) -> Rc<Task> {
+        self.current.borrow().clone()
+    }
+
+    pub(crate) fn in_green_thread(&self) -> bool {
+        !self.current.borrow().is_root()
+    }
+
+    pub(crate) fn parker(&self) -> Parker {
+        let cur = self.current.borrow();
+        let epoch = cur.epoch.get() + 1;
+        cur.epoch.set(epoch);
+        Parker {
+            slot: cur.slot,
+            gen: cur.gen,
+            epoch,
+            remote: self.remote.clone(),
+        }
+    }
+
+    pub(crate) fn lookup(&self, slot: u32, gen: u32) -> Option<Rc<Task>> {
+        let tasks = self.tasks.borrow();
+        let s = tasks.get(slot as usize)?;
+        if s.gen != gen {
+            return None;
+        }
+        s.task.clone()
+    }
+
+    fn wake(&self, slot: u32, gen: u32, epoch: u64, why: Wake) {
+        if let Some(task) = self.lookup(slot, gen) {
+            if task.epoch.get() == epoch {
+                self.make_runnable(&task, why);
+            }
+        }
+    }
+
+    fn make_runnable(&self, task: &Rc<Task>, why: Wake) {
+        if task.state.get() != State::Parked {
+            return;
+        }
+        task.wake.set(why);
+        task.state.set(State::Runnable);
+        if !task.is_root() {
+            self.runq.borrow_mut().push_back(task.clone());
+        }
+    }
+
+    fn drain_remote(&self) {
+        let mut inbox = self.inbox.take();
+        std::mem::swap(&mut inbox, &mut *self.remote.queue.lock());
+        for msg in inbox.drain(..) {
+            match msg {
+                Msg::Wake { slot, gen, epoch } => self.wake(slot, gen, epoch, Wake::Unparked),
+                Msg::Kill { slot, gen } => {
+                    if let Some(task) = self.lookup(slot, gen) {
+                        self.kill(&task);
+                    }
+                }
+                Msg::Run(f) => f(),
+            }
+        }
+        *self.inbox.borrow_mut() = inbox;
+    }
+
+    /// Sticky cancellation: every blocking call of the task fails from now
+    /// on; a parked task is woken to see it. A task that never started
+    /// will not start.
+    pub(crate) fn kill(&self, task: &Rc<Task>) {
+        if task.state.get() == State::Done || task.is_root() {
+            return;
+        }
+        task.killed.set(true);
+        self.make_runnable(task, Wake::Killed);
+    }
+
+    /// Creates a green thread and queues it to run.
+    pub(crate) fn spawn_task(
+        &self,
+        id: u64,
+        name: Option<Arc<str>>,
+        stack_size: usize,
+        body: Box<dyn FnOnce()>,
+    ) -> std::io::Result<Rc<Task>> {
+        let stack = self.take_stack(stack_size)?;
+        let (slot, gen) = {
+            let mut tasks = self.tasks.borrow_mut();
+            match self.free.borrow_mut().pop() {
+                Some(slot) => {
+                    let s = &mut tasks[slot as usize];
+                    s.gen = s.gen.wrapping_add(1);
+                    (slot, s.gen)
+                }
+                None => {
+                    let slot = u32::try_from(tasks.len()).expect("too many green threads");
+                    tasks.push(TaskSlot { gen: 0, task: None });
+                    (slot, 0)
+                }
+            }
+        };
+        let task = Rc::new(Task::new(id, slot, gen, name, stack_size));
+        *task.coro.borrow_mut() = Some(coro::create(stack, body));
+        self.tasks.borrow_mut()[slot as usize].task = Some(task.clone());
+        self.live.set(self.live.get() + 1);
+        self.runq.borrow_mut().push_back(task.clone());
+        Ok(task)
+    }
+
+    fn take_stack(&self, size: usize) -> std::io::Result<DefaultStack> {
+        if size == default_stack_size() {
+            if let Some(s) = self.stacks.borrow_mut().pop() {
+                return Ok(s);
+            }
+        }
+        DefaultStack::new(size)
+    }
+
+    /// Runs one green thread until it suspends or finishes.
+    fn resume(&self, task: &Rc<Task>) {
+        if task.state.get() != State::Runnable {
+            return;
+        }
+        let Some(mut co) = task.coro.borrow_mut().take() else {
+            return;
+        };
+        if task.killed.get() && !co.started() {
+            // Killed before it ever ran: drop the body unrun.
+            drop(co);
+            self.finish(task, None);
+            return;
+        }
+        task.state.set(State::Running);
+        *self.current.borrow_mut() = task.clone();
+        let done = coro::resume(&mut co);
+        *self.current.borrow_mut() = self.root.clone();
+        if done {
+            self.finish(task, Some(co));
+        } else {
+            *task.coro.borrow_mut() = Some(co);
+        }
+    }
+
+    fn finish(&self, task: &Rc<Task>, co: Option<Coro>) {
+        task.state.set(State::Done);
+        if let Some(f) = task.on_finish.borrow_mut().take() {
+            // Reached only for tasks that never ran: their body (which
+            // reports the outcome) was dropped, so report "killed" here.
+            f(co.is_none());
+        }
+        if let Some(co) = co {
+            let stack = co.into_stack();
+            if task.stack_size == default_stack_size() && self.stacks.borrow().len() < POOL_MAX {
+                self.stacks.borrow_mut().push(stack);
+            }
+        }
+        task.timer.borrow_mut().take();
+        let mut tasks = self.tasks.borrow_mut();
+        tasks[task.slot as usize].task = None;
+        self.free.borrow_mut().push(task.slot);
+        self.live.set(self.live.get() - 1);
+    }
+
+    /// Lets other green threads run; from plain code, one scheduler turn.
+    pub(crate) fn yield_now(self: &Rc<Self>) -> Result<(), WaitError> {
+        let cur = self.current();
+        if cur.killed.get() {
+            return Err(WaitError::Cancelled);
+        }
+        if cur.is_root() {
+            self.turn(false);
+        } else {
+            cur.state.set(State::Runnable);
+            self.runq.borrow_mut().push_back(cur.clone());
+            cur.yielder.suspend();
+            cur.state.set(State::Running);
+        }
+        Ok(())
+    }
+
+    /// One scheduler turn from the root: run ready green threads (at most
+    /// `RUN_CAP`, so a busy run queue cannot starve I/O and timers), then poll
+    /// the loop. Returns without polling when green threads ran and none is
+    /// left ready, so the caller can re-check what it waits for; the next turn
+    /// then sleeps in the poll (if `block`) until an event or timer.
+    pub(crate) fn turn(&self, block: bool) {
+        let mut ran = 0;
+        while ran < RUN_CAP {
+            if self.root.state.get() == State::Runnable {
+                return;
+            }
+            let next = self.runq.borrow_mut().pop_front();
+            match next {
+                Some(t) => self.resume(&t),
+                None => break,
+            }
+            ran += 1;
+        }
+        if self.root.state.get() == State::Runnable {
+            return;
+        }
+        let queued = !self.runq.borrow().is_empty();
+        if ran > 0 && !queued {
+            return;
+        }
+        let timeout = if queued || !block {
+            Some(Duration::ZERO)
+        } else {
+            None
+        };
+        self.lp.run_once(timeout).expect("thicket: polling failed");
+    }
+
+    /// The effective deadline: the call's own and every enclosing scope's.
+    fn deadline_of(task: &Task, own: Option<u64>) -> Option<u64> {
+        let scopes = task.scopes.borrow();
+        let scoped = scopes.iter().map(|s| s.deadline).min();
+        match (scoped, own) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Marks every scope whose deadline has passed; true if there was one.
+    fn fire_scopes(&self, task: &Task) -> bool {
+        self.lp.update_now();
+        let now = self.now_ns();
+        let mut any = false;
+        for s in task.scopes.borrow_mut().iter_mut() {
+            if s.deadline <= now {
+                s.fired = true;
+                any = true;
+            }
+        }
+        any
+    }
+
+    pub(crate) fn now_ns(&self) -> u64 {
+        let d = self.lp.now().duration_since(epoch());
+        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    pub(crate) fn park(
+        self: &Rc<Self>,
+        parker: &Parker,
+        waiting_for: &'static str,
+        own_deadline: Option<u64>,
+        shared: &dyn Fn() -> bool,
+    ) -> Result<(), WaitError> {
+        let task = self.current();
+        debug_assert_eq!(task.slot, parker.slot);
+        if task.epoch.get() != parker.epoch {
+            // Another park took place since this parker was made.
+            return Ok(());
+        }
+        if task.killed.get() {
+            return Err(WaitError::Cancelled);
+        }
+        let deadline = Self::deadline_of(&task, own_deadline);
+        if let Some(dl) = deadline {
+            self.lp.update_now();
+            if dl <= self.now_ns() {
+                self.fire_scopes(&task);
+                return Err(WaitError::TimedOut);
+            }
+            self.arm_timer(&task, dl);
+        }
+        task.wake.set(Wake::None);
+        task.state.set(State::Parked);
+        let result = if task.is_root() {
+            self.root_wait(&task, waiting_for, shared)
+        } else {
+            task.yielder.suspend();
+            Ok(())
+        };
+        task.state.set(State::Running);
+        // Any later unpark of this epoch must be ignored.
+        task.epoch.set(task.epoch.get() + 1);
+        if deadline.is_some() {
+            if let Some(t) = task.timer.borrow().as_ref() {
+                t.stop();
+            }
+        }
+        result?;
+        match task.wake.get() {
+            Wake::Unparked | Wake::None => Ok(()),
+            Wake::Killed => Err(WaitError::Cancelled),
+            Wake::Deadline => {
+                self.fire_scopes(&task);
+                Err(WaitError::TimedOut)
+            }
+        }
+    }
+
+    fn arm_timer(&self, task: &Rc<Task>, deadline: u64) {
+        let mut timer = task.timer.borrow_mut();
+        let t = timer.get_or_insert_with(|| {
+            let (slot, gen) = (task.slot, task.gen);
+            Timer::new(&self.lp, move |_| {
+                if let Some(h) = try_current() {
+                    if let Some(task) = h.lookup(slot, gen) {
+                        h.make_runnable(&task, Wake::Deadline);
+                    }
+                }
+            })
+        });
+        let now = self.now_ns();
+        // The loop's timers count from its cached now, as does `deadline`.
+        t.start(Duration::from_nanos(deadline.saturating_sub(now)));
+    }
+
+    /// The root's park: run the scheduler until the root is woken.
+    fn root_wait(
+        &self,
+        root: &Rc<Task>,
+        waiting_for: &'static str,
+        shared: &dyn Fn() -> bool,
+    ) -> Result<(), WaitError> {
+        loop {
+            if root.state.get() != State::Parked {
+                return Ok(());
+            }
+            if self.runq.borrow().is_empty()
+                && self.lp.pending_count() == 0
+                && !self.lp.is_alive()
+                && self.nothing_else_can_wake(shared)
+            {
+                return Err(WaitError::Deadlock { waiting_for });
+            }
+            self.turn(true);
+        }
+    }
+
+    fn nothing_else_can_wake(&self, shared: &dyn Fn() -> bool) -> bool {
+        if !self.remote.queue.lock().is_empty() || self.remote.keepalive.load(Ordering::Acquire) > 0
+        {
+            return false;
+        }
+        // Another thread could still reach the primitive and wake us, unless
+        // nothing else holds it or this is the only thread in the process.
+        !shared() || single_threaded_process()
+    }
+
+    /// Runs green threads and the loop until no green thread is left and
+    /// nothing keeps the loop alive.
+    pub(crate) fn run_all(&self) {
+        loop {
+            if self.live.get() == 0 && !self.lp.is_alive() {
+                return;
+            }
+            if self.runq.borrow().is_empty() && !self.lp.is_alive() && self.lp.pending_count() == 0
+            {
+                // Green threads remain, but all are parked with nothing to
+                // wake them but other threads.
+                if self.remote.keepalive.load(Ordering::Acquire) == 0
+                    && self.remote.queue.lock().is_empty()
+                    && single_threaded_process()
+                {
+                    return;
+                }
+            }
+            self.turn(true);
+        }
+    }
+}
+
+impl Task {
+    fn new(id: u64, slot: u32, gen: u32, name: Option<Arc<str>>, stack_size: usize) -> Task {
+        Task {
+            id,
+            name,
+            slot,
+            gen,
+            state: Cell::new(State::Runnable),
+            epoch: Cell::new(0),
+            wake: Cell::new(Wake::None),
+            yielder: YielderSlot::default(),
+            coro: RefCell::new(None),
+            stack_size,
+            killed: Cell::new(false),
+            scopes: RefCell::new(Vec::new()),
+            timer: RefCell::new(None),
+            locals: RefCell::new(Vec::new()),
+            on_finish: RefCell::new(None),
+        }
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        // Unwind the stacks of green threads that are still suspended, so
+        // their destructors run; their panic catchers let this unwind pass.
+        let tasks: Vec<Rc<Task>> = self
+            .tasks
+            .get_mut()
+            .iter_mut()
+            .filter_map(|s| s.task.take())
+            .collect();
+        self.runq.get_mut().clear();
+        FORCED_UNWIND.with(|f| f.set(true));
+        for t in &tasks {
+            t.timer.borrow_mut().take();
+            if let Some(co) = t.coro.borrow_mut().take() {
+                drop(co);
+            }
+        }
+        FORCED_UNWIND.with(|f| f.set(false));
+    }
+}
+
+/// The instant hub deadlines count from: fixed per process.
+pub(crate) fn epoch() -> std::time::Instant {
+    use std::sync::OnceLock;
+    static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
+    *EPOCH.get_or_init(std::time::Instant::now)
+}
+
+/// Whether this process has a single OS thread (read from procfs; only on
+/// the path that is about to report a deadlock).
+fn single_threaded_process() -> bool {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(") ")?.1;
+            after.split_whitespace().nth(17)?.parse::<u64>().ok()
+        })
+        .is_some_and(|n| n == 1)
+}

@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+
+mod coro;
+mod hub;
+mod park;
+mod thread;
+mod timeout;
+
+pub use crate::park::WaitError;
+pub use crate::thread::{
+    current, join_all, kill_all, run, set_default_stack_size, set_panic_handler, sleep, spawn,
+    spawn_after, spawn_n, yield_now, Builder, Current, GreenThread, JoinError, PanicReport,
+};
+pub use crate::timeout::{with_timeout, Elapsed};

@@ -1,0 +1,193 @@
+//! Blocking and waking: the contract every primitive is built on.
+//!
+//! A primitive that must wait takes a [`Parker`] for the current context
+//! (green thread or plain code), puts its [`Unparker`] in a wait list, and
+//! calls [`Parker::park`]. Whoever makes progress possible calls
+//! [`Unparker::unpark`], from any thread. Each park has its own epoch, so an
+//! unpark that arrives after its waiter gave up (timeout, kill) is ignored and
+//! can never wake a later, unrelated wait.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use crate::hub::{self, Remote};
+
+/// Why a blocking green call returned without doing its work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitError {
+    /// A deadline passed: the call's own timeout or an enclosing
+    /// [`with_timeout`](crate::with_timeout) scope.
+    TimedOut,
+    /// The green thread was killed; every blocking call fails until it exits.
+    Cancelled,
+    /// The queue or channel was closed and nothing is left in it.
+    Closed,
+    /// Nothing is left that could ever end this wait.
+    Deadlock {
+        /// What the wait was for, e.g. `"Queue::get"`.
+        waiting_for: &'static str,
+    },
+}
+
+impl fmt::Display for WaitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitError::TimedOut => f.write_str("timed out"),
+            WaitError::Cancelled => f.write_str("green thread was killed"),
+            WaitError::Closed => f.write_str("closed"),
+            WaitError::Deadlock { waiting_for } => write!(
+                f,
+                "deadlock: {waiting_for} can never return (no green thread is runnable, no \
+                 timer, I/O or other thread can wake it)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WaitError {}
+
+impl From<WaitError> for io::Error {
+    /// Maps to `TimedOut`, `BrokenPipe` (closed) or `Other`; never to
+    /// `Interrupted`, which `read_exact` and friends would silently retry.
+    fn from(e: WaitError) -> io::Error {
+        let kind = match e {
+            WaitError::TimedOut => io::ErrorKind::TimedOut,
+            WaitError::Closed => io::ErrorKind::BrokenPipe,
+            WaitError::Cancelled | WaitError::Deadlock { .. } => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, e)
+    }
+}
+
+/// The waiting side of one park. Not `Send`: it belongs to the context that
+/// created it.
+pub(crate) struct Parker {
+    pub(crate) slot: u32,
+    pub(crate) gen: u32,
+    pub(crate) epoch: u64,
+    pub(crate) remote: Arc<Remote>,
+}
+
+impl Parker {
+    /// A parker for the calling context, with a fresh epoch.
+    pub(crate) fn current() -> Parker {
+        hub::with(|h| h.parker())
+    }
+
+    /// The handle that ends this park; may be sent to other threads.
+    pub(crate) fn unparker(&self) -> Unparker {
+        Unparker {
+            remote: self.remote.clone(),
+            slot: self.slot,
+            gen: self.gen,
+            epoch: self.epoch,
+        }
+    }
+
+    /// Blocks until unparked, a deadline passes, or the context is killed.
+    /// `deadline` (loop nanoseconds) adds to enclosing timeout scopes;
+    /// `shared` tells the deadlock check whether anything outside this wait may
+    /// still hold the primitive (and so could unpark it from another thread).
+    pub(crate) fn park(
+        &self,
+        waiting_for: &'static str,
+        deadline: Option<u64>,
+        shared: &dyn Fn() -> bool,
+    ) -> Result<(), WaitError> {
+        hub::with_rc(|h| h.park(self, waiting_for, deadline, shared))
+    }
+}
+
+/// Ends a park, from any thread. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Unparker {
+    remote: Arc<Remote>,
+    slot: u32,
+    gen: u32,
+    epoch: u64,
+}
+
+impl Unparker {
+    /// Wakes the parked context if this park is still current; otherwise
+    /// does nothing. On the waiter's own hub this is a push onto the run
+    /// queue; from elsewhere, a message and (at most) one eventfd write.
+    pub(crate) fn unpark(&self) {
+        hub::unpark(&self.remote, self.slot, self.gen, self.epoch);
+    }
+
+    /// Whether two unparkers end the same park.
+    pub(crate) fn same(&self, other: &Unparker) -> bool {
+        Arc::ptr_eq(&self.remote, &other.remote)
+            && self.slot == other.slot
+            && self.gen == other.gen
+            && self.epoch == other.epoch
+    }
+}
+
+impl fmt::Debug for Unparker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unparker")
+            .field("slot", &self.slot)
+            .field("epoch", &self.epoch)
+            .finish()
+    }
+}
+
+/// A FIFO of waiters, kept inside a primitive's lock.
+///
+/// The lost-wake-up rule: a waiter that gives up (timeout, kill) calls
+/// [`WaitList::remove`]; if it was no longer in the list, a notifier had
+/// already chosen it, and the waiter must pass the notification on with
+/// [`WaitList::notify_one`] so that no other waiter misses it.
+#[derive(Default, Debug)]
+pub(crate) struct WaitList {
+    waiters: VecDeque<(u64, Unparker)>,
+    next_id: u64,
+}
+
+impl WaitList {
+    /// Adds a waiter at the back; returns its ticket for [`remove`](Self::remove).
+    pub(crate) fn push(&mut self, u: Unparker) -> u64 {
+        self.next_id += 1;
+        self.waiters.push_back((self.next_id, u));
+        self.next_id
+    }
+
+    /// Removes the waiter with `ticket`; false if it was already notified.
+    pub(crate) fn remove(&mut self, ticket: u64) -> bool {
+        match self.waiters.iter().position(|(t, _)| *t == ticket) {
+            Some(i) => {
+                self.waiters.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Wakes the longest waiter; false if there was none.
+    pub(crate) fn notify_one(&mut self) -> bool {
+        match self.waiters.pop_front() {
+            Some((_, u)) => {
+                u.unpark();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Wakes every waiter, in arrival order.
+    pub(crate) fn notify_all(&mut self) {
+        while self.notify_one() {}
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.waiters.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.waiters.is_empty()
+    }
+}

@@ -81,6 +81,7 @@ pub(crate) struct Task {
     pub(crate) yielder: YielderSlot,
     coro: RefCell<Option<Coro>>,
     stack_size: usize,
+    guard: Cell<crate::overflow::Guard>,
     pub(crate) killed: Cell<bool>,
     pub(crate) scopes: RefCell<Vec<Scope>>,
     timer: RefCell<Option<Timer>>,
@@ -208,6 +209,7 @@ pub(crate) fn unpark(remote: &Arc<Remote>, slot: u32, gen: u32, epoch: u64) {
 impl Hub {
     fn new() -> std::io::Result<Rc<Hub>> {
         epoch();
+        crate::overflow::install();
         let lp = Loop::new()?;
         let id = NEXT_HUB_ID.fetch_add(1, Ordering::Relaxed);
         let watcher = Async::new(&lp, |_| {
@@ -359,6 +361,12 @@ impl Hub {
             }
         };
         let task = Rc::new(Task::new(id, slot, gen, name, stack_size));
+        task.guard.set(crate::overflow::Guard::new(
+            corosensei::stack::Stack::limit(&stack).get(),
+            id,
+            task.name.as_deref(),
+            stack_size,
+        ));
         *task.coro.borrow_mut() = Some(coro::create(stack, body));
         self.tasks.borrow_mut()[slot as usize].task = Some(task.clone());
         self.live.set(self.live.get() + 1);
@@ -372,7 +380,22 @@ impl Hub {
                 return Ok(s);
             }
         }
-        DefaultStack::new(size)
+        DefaultStack::new(size).map_err(|e| {
+            if e.raw_os_error() == Some(libc::ENOMEM) {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot map a {} KiB green thread stack with {} green threads alive on \
+                         this hub: out of memory or of memory mappings (each stack takes two; \
+                         raise the sysctl vm.max_map_count, 65530 by default)",
+                        size / 1024,
+                        self.live.get()
+                    ),
+                )
+            } else {
+                e
+            }
+        })
     }
 
     /// Runs one green thread until it suspends or finishes.
@@ -391,7 +414,9 @@ impl Hub {
         }
         task.state.set(State::Running);
         *self.current.borrow_mut() = task.clone();
+        let outer = crate::overflow::enter(task.guard.get());
         let done = coro::resume(&mut co);
+        crate::overflow::enter(outer);
         *self.current.borrow_mut() = self.root.clone();
         if done {
             self.finish(task, Some(co));
@@ -636,6 +661,7 @@ impl Task {
             yielder: YielderSlot::default(),
             coro: RefCell::new(None),
             stack_size,
+            guard: Cell::new(crate::overflow::Guard::NONE),
             killed: Cell::new(false),
             scopes: RefCell::new(Vec::new()),
             timer: RefCell::new(None),

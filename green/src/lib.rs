@@ -2,11 +2,14 @@
 
 mod coro;
 mod hub;
+mod overflow;
 mod park;
+mod runtime;
 mod thread;
 mod timeout;
 
 pub use crate::park::WaitError;
+pub use crate::runtime::Runtime;
 pub use crate::thread::{
     current, join_all, kill_all, run, set_default_stack_size, set_panic_handler, sleep, spawn,
     spawn_after, spawn_n, yield_now, Builder, Current, GreenThread, JoinError, PanicReport,

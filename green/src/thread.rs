@@ -92,7 +92,7 @@ pub(crate) struct Packet<T> {
 }
 
 impl<T> Packet<T> {
-    fn new(id: u64, name: Option<Arc<str>>) -> Packet<T> {
+    pub(crate) fn new(id: u64, name: Option<Arc<str>>) -> Packet<T> {
         Packet {
             state: Mutex::new(PacketState {
                 result: None,
@@ -109,7 +109,7 @@ impl<T> Packet<T> {
         }
     }
 
-    fn complete(&self, res: Result<T, JoinError>) {
+    pub(crate) fn complete(&self, res: Result<T, JoinError>) {
         let links = std::mem::take(&mut self.state.lock().links);
         for link in links {
             let _ = catch_unwind(AssertUnwindSafe(|| link(res.as_ref())));
@@ -136,6 +136,10 @@ pub struct GreenThread<T> {
 }
 
 impl<T> GreenThread<T> {
+    pub(crate) fn from_packet(packet: Arc<Packet<T>>) -> GreenThread<T> {
+        GreenThread { packet }
+    }
+
     /// Waits for the green thread to finish and takes its value.
     ///
     /// # Errors
@@ -332,6 +336,10 @@ impl Builder {
         self
     }
 
+    pub(crate) fn name_arc(&self) -> Option<Arc<str>> {
+        self.name.clone()
+    }
+
     /// Sets the stack size in bytes (rounded up to whole pages, plus a guard
     /// page). Only the pages a green thread touches cost memory.
     pub fn stack_size(mut self, size: usize) -> Builder {
@@ -351,7 +359,7 @@ impl Builder {
     {
         let id = hub::next_task_id();
         let packet = Arc::new(Packet::new(id, self.name.clone()));
-        self.spawn_packet(id, packet.clone(), f)?;
+        self.spawn_packet(id, packet.clone(), None, f)?;
         Ok(GreenThread { packet })
     }
 
@@ -359,6 +367,7 @@ impl Builder {
         self,
         id: u64,
         packet: Arc<Packet<T>>,
+        delay: Option<Duration>,
         f: F,
     ) -> std::io::Result<()>
     where
@@ -370,6 +379,14 @@ impl Builder {
             let task = hub::with(|h| h.current());
             task.on_finish.borrow_mut().take();
             p.started.store(true, Ordering::Release);
+            if let Some(d) = delay {
+                if sleep(d).is_err() {
+                    // Killed while waiting to start: f never runs.
+                    drop(task);
+                    p.complete(Err(JoinError::Killed));
+                    return;
+                }
+            }
             let out = catch_unwind(AssertUnwindSafe(f));
             if FORCED_UNWIND.with(|f| f.get()) {
                 if let Err(payload) = out {
@@ -503,11 +520,12 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    spawn(move || {
-        // A kill during the delay makes the green thread report Killed.
-        let _ = sleep(delay);
-        f()
-    })
+    let id = hub::next_task_id();
+    let packet = Arc::new(Packet::new(id, None));
+    Builder::new()
+        .spawn_packet(id, packet.clone(), Some(delay), f)
+        .expect("thicket: cannot map a green thread stack");
+    GreenThread { packet }
 }
 
 /// Blocks the calling green thread (or plain code) for `d`; other green

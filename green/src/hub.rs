@@ -9,7 +9,7 @@
 //! that blocks suspends back to the root, so every switch is root <-> green.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -86,7 +86,6 @@ pub(crate) struct Task {
     pub(crate) scopes: RefCell<Vec<Scope>>,
     timer: RefCell<Option<Timer>>,
     pub(crate) locals: RefCell<Vec<Option<Box<dyn Any>>>>,
-    pub(crate) on_finish: RefCell<Option<Box<dyn FnOnce(bool)>>>,
 }
 
 impl Task {
@@ -165,7 +164,7 @@ pub(crate) struct Hub {
 }
 
 thread_local! {
-    static HUB: RefCell<Option<Rc<Hub>>> = const { RefCell::new(None) };
+    static HUB: OnceCell<Rc<Hub>> = const { OnceCell::new() };
     /// Set while a hub drops suspended green threads, whose stacks corosensei
     /// unwinds: the green thread's panic catcher must let that unwind pass.
     pub(crate) static FORCED_UNWIND: Cell<bool> = const { Cell::new(false) };
@@ -177,33 +176,44 @@ pub(crate) fn with<R>(f: impl FnOnce(&Hub) -> R) -> R {
 }
 
 pub(crate) fn with_rc<R>(f: impl FnOnce(&Rc<Hub>) -> R) -> R {
-    let hub = HUB.with(|slot| {
-        let mut slot = slot.borrow_mut();
-        match &*slot {
-            Some(h) => h.clone(),
-            None => {
-                let h = Hub::new().expect("thicket: cannot create this thread's hub");
-                *slot = Some(h.clone());
-                h
-            }
-        }
+    HUB.with(|cell| {
+        let hub =
+            cell.get_or_init(|| Hub::new().expect("thicket: cannot create this thread's hub"));
+        f(hub)
+    })
+}
+
+/// Runs `f` with this thread's hub if it has one, without creating it.
+fn with_existing<R>(f: impl FnOnce(Option<&Rc<Hub>>) -> R) -> R {
+    let mut f = Some(f);
+    let r = HUB.try_with(|cell| {
+        cell.get()
+            .map(|h| (f.take().expect("called once"))(Some(h)))
     });
-    f(&hub)
+    match (r, f) {
+        (Ok(Some(r)), _) => r,
+        // `f` was not called: no hub yet, or the thread-local is gone.
+        (_, Some(f)) => f(None),
+        (_, None) => unreachable!("f ran but produced no result"),
+    }
 }
 
 /// This thread's hub if it has one, without creating it.
 pub(crate) fn try_current() -> Option<Rc<Hub>> {
-    HUB.try_with(|slot| slot.borrow().clone()).ok().flatten()
+    with_existing(|h| h.cloned())
 }
 
 pub(crate) fn unpark(remote: &Arc<Remote>, slot: u32, gen: u32, epoch: u64) {
-    if let Some(h) = try_current() {
-        if h.id == remote.hub_id {
+    let local = with_existing(|h| match h {
+        Some(h) if h.id == remote.hub_id => {
             h.wake(slot, gen, epoch, Wake::Unparked);
-            return;
+            true
         }
+        _ => false,
+    });
+    if !local {
+        remote.send(Msg::Wake { slot, gen, epoch });
     }
-    remote.send(Msg::Wake { slot, gen, epoch });
 }
 
 impl Hub {
@@ -406,12 +416,6 @@ impl Hub {
         let Some(mut co) = task.coro.borrow_mut().take() else {
             return;
         };
-        if task.killed.get() && !co.started() {
-            // Killed before it ever ran: drop the body unrun.
-            drop(co);
-            self.finish(task, None);
-            return;
-        }
         task.state.set(State::Running);
         *self.current.borrow_mut() = task.clone();
         let outer = crate::overflow::enter(task.guard.get());
@@ -419,24 +423,17 @@ impl Hub {
         crate::overflow::enter(outer);
         *self.current.borrow_mut() = self.root.clone();
         if done {
-            self.finish(task, Some(co));
+            self.finish(task, co);
         } else {
             *task.coro.borrow_mut() = Some(co);
         }
     }
 
-    fn finish(&self, task: &Rc<Task>, co: Option<Coro>) {
+    fn finish(&self, task: &Rc<Task>, co: Coro) {
         task.state.set(State::Done);
-        if let Some(f) = task.on_finish.borrow_mut().take() {
-            // Reached only for tasks that never ran: their body (which
-            // reports the outcome) was dropped, so report "killed" here.
-            f(co.is_none());
-        }
-        if let Some(co) = co {
-            let stack = co.into_stack();
-            if task.stack_size == default_stack_size() && self.stacks.borrow().len() < POOL_MAX {
-                self.stacks.borrow_mut().push(stack);
-            }
+        let stack = co.into_stack();
+        if task.stack_size == default_stack_size() && self.stacks.borrow().len() < POOL_MAX {
+            self.stacks.borrow_mut().push(stack);
         }
         task.timer.borrow_mut().take();
         let mut tasks = self.tasks.borrow_mut();
@@ -666,7 +663,6 @@ impl Task {
             scopes: RefCell::new(Vec::new()),
             timer: RefCell::new(None),
             locals: RefCell::new(Vec::new()),
-            on_finish: RefCell::new(None),
         }
     }
 }

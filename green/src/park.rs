@@ -144,7 +144,11 @@ impl fmt::Debug for Unparker {
 /// [`WaitList::notify_one`] so that no other waiter misses it.
 #[derive(Default, Debug)]
 pub(crate) struct WaitList {
-    waiters: VecDeque<(u64, Unparker)>,
+    // The first waiter is kept inline: most waits have a single waiter, and
+    // this keeps them from allocating. Invariant: `head` is None only when
+    // `rest` is empty.
+    head: Option<(u64, Unparker)>,
+    rest: VecDeque<(u64, Unparker)>,
     next_id: u64,
 }
 
@@ -152,15 +156,23 @@ impl WaitList {
     /// Adds a waiter at the back; returns its ticket for [`remove`](Self::remove).
     pub(crate) fn push(&mut self, u: Unparker) -> u64 {
         self.next_id += 1;
-        self.waiters.push_back((self.next_id, u));
+        if self.head.is_none() {
+            self.head = Some((self.next_id, u));
+        } else {
+            self.rest.push_back((self.next_id, u));
+        }
         self.next_id
     }
 
     /// Removes the waiter with `ticket`; false if it was already notified.
     pub(crate) fn remove(&mut self, ticket: u64) -> bool {
-        match self.waiters.iter().position(|(t, _)| *t == ticket) {
+        if self.head.as_ref().is_some_and(|(t, _)| *t == ticket) {
+            self.head = self.rest.pop_front();
+            return true;
+        }
+        match self.rest.iter().position(|(t, _)| *t == ticket) {
             Some(i) => {
-                self.waiters.remove(i);
+                self.rest.remove(i);
                 true
             }
             None => false,
@@ -169,8 +181,9 @@ impl WaitList {
 
     /// Wakes the longest waiter; false if there was none.
     pub(crate) fn notify_one(&mut self) -> bool {
-        match self.waiters.pop_front() {
+        match self.head.take() {
             Some((_, u)) => {
+                self.head = self.rest.pop_front();
                 u.unpark();
                 true
             }
@@ -183,11 +196,56 @@ impl WaitList {
         while self.notify_one() {}
     }
 
+    /// How many are waiting.
     pub(crate) fn len(&self) -> usize {
-        self.waiters.len()
+        usize::from(self.head.is_some()) + self.rest.len()
     }
 
+    /// Whether nobody waits.
     pub(crate) fn is_empty(&self) -> bool {
-        self.waiters.is_empty()
+        self.head.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_error_never_maps_to_interrupted() {
+        for e in [
+            WaitError::TimedOut,
+            WaitError::Cancelled,
+            WaitError::Closed,
+            WaitError::Deadlock {
+                waiting_for: "Queue::get",
+            },
+        ] {
+            let io: io::Error = e.into();
+            assert_ne!(io.kind(), io::ErrorKind::Interrupted, "{e}");
+        }
+        let text = WaitError::Deadlock {
+            waiting_for: "Queue::get",
+        }
+        .to_string();
+        assert!(text.contains("Queue::get"), "{text}");
+    }
+
+    #[test]
+    fn wait_list_is_fifo_across_removals() {
+        let unparker = || Parker::current().unparker();
+        let mut list = WaitList::default();
+        let a = list.push(unparker());
+        let b = list.push(unparker());
+        let c = list.push(unparker());
+        assert_eq!(list.len(), 3);
+        assert!(list.remove(a));
+        assert!(!list.remove(a));
+        assert_eq!(list.len(), 2);
+        assert!(list.notify_one()); // b
+        assert!(!list.remove(b), "b was notified, not removable");
+        assert!(list.remove(c));
+        assert!(list.is_empty());
+        assert!(!list.notify_one());
     }
 }

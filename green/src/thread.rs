@@ -377,8 +377,13 @@ impl Builder {
         let p = packet.clone();
         let body = Box::new(move || {
             let task = hub::with(|h| h.current());
-            task.on_finish.borrow_mut().take();
             p.started.store(true, Ordering::Release);
+            if task.killed.get() {
+                // Killed (or cancelled) before it started: f never runs.
+                drop(task);
+                p.complete(Err(JoinError::Killed));
+                return;
+            }
             if let Some(d) = delay {
                 if sleep(d).is_err() {
                     // Killed while waiting to start: f never runs.
@@ -405,12 +410,6 @@ impl Builder {
         let stack = self.stack_size.unwrap_or_else(hub::default_stack_size);
         hub::with(|h| {
             let task = h.spawn_task(id, self.name, stack, body)?;
-            let p = packet.clone();
-            *task.on_finish.borrow_mut() = Some(Box::new(move |never_ran| {
-                if never_ran {
-                    p.complete(Err(JoinError::Killed));
-                }
-            }));
             let _ = packet.task.set(h.task_ref(&task));
             if packet.kill_requested.load(Ordering::Acquire) {
                 h.kill(&task);

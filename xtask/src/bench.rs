@@ -1,11 +1,21 @@
-//! `cargo xtask bench`: the criterion benchmarks, as a list of suites run one after another.
+//! `cargo xtask bench`: the criterion benchmarks, as a list of suites run one after another,
+//! then a summary table of thicket against its peers.
 //!
-//! Today there is one suite, the workspace's own `benches/`. The peers (tokio, may, hyper,
-//! may_minihttp, the Python originals) join as further [`Suite`]s living under `xtask/`, and a
-//! last step will read `target/criterion` and write the side-by-side table with ratios.
+//! The suites: the workspace's own `benches/` (every crate but the comparison-only ones), then
+//! `xtask/peers` (thicket-peers), whose groups hold the same work done by thicket and by each
+//! peer (tokio, may; later hyper, may_minihttp, the Python originals) in one criterion run.
+//! The last step reads criterion's results for every group that has a `thicket` function and
+//! at least one peer, and prints the medians with ratios, also written to
+//! `target/bench-summary.md`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use crate::metadata::Metadata;
-use crate::steps::{self, Result, Steps, Workspace};
+use crate::steps::{self, Error, Result, Steps, Workspace};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct BenchOpts {
@@ -26,22 +36,40 @@ const QUICK_ARGS: &[&str] = &[
     "10",
 ];
 
+/// The workspace member holding the peer workloads.
+const PEERS_PACKAGE: &str = "thicket-peers";
+
+/// The criterion function name of thicket's own variant in a comparison group.
+const THICKET: &str = "thicket";
+
+/// Peers shown first, in this order; any other peer follows alphabetically.
+const PEER_ORDER: &[&str] = &["tokio", "may"];
+
 /// One group of benchmarks run as one step.
 struct Suite {
     name: &'static str,
-    run: fn(&Workspace, &BenchOpts) -> Result<()>,
+    run: fn(&Workspace, &Metadata, &BenchOpts) -> Result<()>,
 }
 
-const SUITES: &[Suite] = &[Suite {
-    name: "thicket",
-    run: workspace_benches,
-}];
+const SUITES: &[Suite] = &[
+    Suite {
+        name: "thicket",
+        run: workspace_benches,
+    },
+    Suite {
+        name: "peers",
+        run: peer_benches,
+    },
+];
 
 pub fn run(ws: &Workspace, opts: &BenchOpts) -> Result<()> {
+    let meta = Metadata::load(ws)?;
+    let started = SystemTime::now();
     let mut steps = Steps::new("bench");
     for suite in SUITES {
-        steps.run(suite.name, || (suite.run)(ws, opts))?;
+        steps.run(suite.name, || (suite.run)(ws, &meta, opts))?;
     }
+    steps.run("summary", || summary(&meta.target_directory, started))?;
     steps.summary();
     Ok(())
 }
@@ -56,23 +84,190 @@ fn criterion_args(opts: &BenchOpts) -> Vec<String> {
         .collect()
 }
 
-fn workspace_benches(ws: &Workspace, opts: &BenchOpts) -> Result<()> {
-    let meta = Metadata::load(ws)?;
-    let count = meta
-        .packages
+fn bench_count(meta: &Metadata, wanted: impl Fn(&str) -> bool) -> usize {
+    meta.packages
         .iter()
+        .filter(|p| wanted(&p.name))
         .flat_map(|p| p.targets_of_kind("bench"))
-        .count();
-    if count == 0 {
+        .count()
+}
+
+fn workspace_benches(ws: &Workspace, meta: &Metadata, opts: &BenchOpts) -> Result<()> {
+    if bench_count(meta, |name| name != PEERS_PACKAGE) == 0 {
         eprintln!("no benchmark targets in the workspace yet");
         return Ok(());
     }
     // `--bench '*'` selects the bench targets only: the libtest harness of lib and bin
     // targets would reject criterion's options.
     let mut cmd = ws.cargo();
-    cmd.args(["bench", "--workspace", "--bench", "*", "--"]);
+    cmd.args(["bench", "--workspace", "--bench", "*"]);
+    if meta.packages.iter().any(|p| p.name == PEERS_PACKAGE) {
+        cmd.args(["--exclude", PEERS_PACKAGE]);
+    }
+    cmd.arg("--");
     cmd.args(criterion_args(opts));
     steps::run(&mut cmd)
+}
+
+fn peer_benches(ws: &Workspace, meta: &Metadata, opts: &BenchOpts) -> Result<()> {
+    if bench_count(meta, |name| name == PEERS_PACKAGE) == 0 {
+        eprintln!("no {PEERS_PACKAGE} benchmarks in the workspace");
+        return Ok(());
+    }
+    let mut cmd = ws.cargo();
+    cmd.args(["bench", "-p", PEERS_PACKAGE, "--bench", "*", "--"]);
+    cmd.args(criterion_args(opts));
+    steps::run(&mut cmd)
+}
+
+/// One criterion result: a median in nanoseconds.
+#[derive(Debug, Clone, PartialEq)]
+struct Measured {
+    group: String,
+    function: String,
+    median_ns: f64,
+}
+
+/// Reads `<dir>/new/benchmark.json` and `<dir>/new/estimates.json` if both exist and the
+/// estimates were written at or after `since`.
+fn read_result(dir: &Path, since: SystemTime) -> Option<Measured> {
+    let new = dir.join("new");
+    let estimates = new.join("estimates.json");
+    let written = fs::metadata(&estimates).and_then(|m| m.modified()).ok()?;
+    if written < since {
+        return None;
+    }
+    let id: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(new.join("benchmark.json")).ok()?).ok()?;
+    let est: serde_json::Value = serde_json::from_str(&fs::read_to_string(estimates).ok()?).ok()?;
+    Some(Measured {
+        group: id["group_id"].as_str()?.to_string(),
+        function: id["function_id"].as_str()?.to_string(),
+        median_ns: est["median"]["point_estimate"].as_f64()?,
+    })
+}
+
+/// Every result under criterion's folder written at or after `since`.
+fn collect(criterion_dir: &Path, since: SystemTime) -> Vec<Measured> {
+    fn walk(dir: &Path, depth: usize, since: SystemTime, out: &mut Vec<Measured>) {
+        if let Some(m) = read_result(dir, since) {
+            out.push(m);
+        }
+        if depth == 0 {
+            return;
+        }
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .filter(|p| !p.ends_with("new") && !p.ends_with("base") && !p.ends_with("report"))
+            .collect();
+        dirs.sort();
+        for d in dirs {
+            walk(&d, depth - 1, since, out);
+        }
+    }
+    let mut out = Vec::new();
+    // criterion/<group>/<function>/new/: two levels below criterion's folder.
+    walk(criterion_dir, 2, since, &mut out);
+    out
+}
+
+/// The groups that have a thicket result and at least one peer: group -> function -> median.
+fn comparisons(results: &[Measured]) -> BTreeMap<&str, BTreeMap<&str, f64>> {
+    let mut groups: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
+    for m in results {
+        groups
+            .entry(&m.group)
+            .or_default()
+            .insert(&m.function, m.median_ns);
+    }
+    groups.retain(|_, f| f.contains_key(THICKET) && f.len() > 1);
+    groups
+}
+
+fn peer_columns<'a>(groups: &BTreeMap<&str, BTreeMap<&'a str, f64>>) -> Vec<&'a str> {
+    let mut peers: Vec<&str> = groups
+        .values()
+        .flat_map(|f| f.keys().copied())
+        .filter(|f| *f != THICKET)
+        .collect();
+    peers.sort_by_key(|p| {
+        (
+            PEER_ORDER.iter().position(|o| o == p).unwrap_or(usize::MAX),
+            *p,
+        )
+    });
+    peers.dedup();
+    peers
+}
+
+fn format_time(ns: f64) -> String {
+    if ns < 1_000.0 {
+        format!("{ns:.1} ns")
+    } else if ns < 1_000_000.0 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{:.2} ms", ns / 1e6)
+    }
+}
+
+/// The Markdown table: medians, then each peer's median over thicket's (how many times faster
+/// thicket is).
+fn table(groups: &BTreeMap<&str, BTreeMap<&str, f64>>) -> String {
+    let peers = peer_columns(groups);
+    let mut out = String::from("| group | thicket |");
+    for p in &peers {
+        let _ = write!(out, " {p} |");
+    }
+    for p in &peers {
+        let _ = write!(out, " {p} / thicket |");
+    }
+    out.push_str("\n|---|---:|");
+    out.push_str(&"---:|".repeat(2 * peers.len()));
+    out.push('\n');
+    for (group, f) in groups {
+        let thicket = f[THICKET];
+        let _ = write!(out, "| {group} | {} |", format_time(thicket));
+        for p in &peers {
+            let cell = f
+                .get(p)
+                .map_or_else(|| "n/a".to_string(), |&ns| format_time(ns));
+            let _ = write!(out, " {cell} |");
+        }
+        for p in &peers {
+            let cell = f
+                .get(p)
+                .map_or_else(|| "n/a".to_string(), |&ns| format!("{:.1}x", ns / thicket));
+            let _ = write!(out, " {cell} |");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn summary(target_dir: &Path, since: SystemTime) -> Result<()> {
+    let results = collect(&target_dir.join("criterion"), since);
+    let groups = comparisons(&results);
+    if groups.is_empty() {
+        eprintln!("no group with thicket and a peer was measured in this run");
+        return Ok(());
+    }
+    let text = format!(
+        "# thicket against its peers\n\nCriterion medians per operation from `cargo xtask \
+         bench`; a ratio is the peer's median over thicket's (how many times faster thicket \
+         is).\n\n{}",
+        table(&groups)
+    );
+    println!("\n{text}");
+    let path = target_dir.join("bench-summary.md");
+    fs::write(&path, &text)
+        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+    eprintln!("written to {}", path.display());
+    Ok(())
 }
 
 #[cfg(test)]
@@ -89,5 +284,65 @@ mod tests {
         assert_eq!(args.first().map(String::as_str), Some("--warm-up-time"));
         assert_eq!(args.last().map(String::as_str), Some("timers"));
         assert!(criterion_args(&BenchOpts::default()).is_empty());
+    }
+
+    fn m(group: &str, function: &str, median_ns: f64) -> Measured {
+        Measured {
+            group: group.into(),
+            function: function.into(),
+            median_ns,
+        }
+    }
+
+    #[test]
+    fn table_has_medians_and_ratios_for_groups_with_thicket_and_a_peer() {
+        let results = [
+            m("spawn_join", "may", 1_060.0),
+            m("spawn_join", "thicket", 20.0),
+            m("spawn_join", "tokio", 276.0),
+            m("ping_pong", "thicket", 30.0),
+            m("ping_pong", "tokio", 138.0),
+            m("timer", "thicket", 5.0),
+            m("green/yield_now", "one_green_thread", 9.0),
+        ];
+        let t = table(&comparisons(&results));
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "| group | thicket | tokio | may | tokio / thicket | may / thicket |",
+                "|---|---:|---:|---:|---:|---:|",
+                "| ping_pong | 30.0 ns | 138.0 ns | n/a | 4.6x | n/a |",
+                "| spawn_join | 20.0 ns | 276.0 ns | 1.06 µs | 13.8x | 53.0x |",
+            ]
+        );
+    }
+
+    #[test]
+    fn only_results_of_this_run_are_read() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let write = |rel: &str, group: &str, function: &str, median: f64| {
+            let new = dir.join(rel).join("new");
+            fs::create_dir_all(&new).unwrap();
+            let id = serde_json::json!({ "group_id": group, "function_id": function });
+            let est = serde_json::json!({ "median": { "point_estimate": median } });
+            fs::write(new.join("benchmark.json"), id.to_string()).unwrap();
+            fs::write(new.join("estimates.json"), est.to_string()).unwrap();
+        };
+        write("spawn_join/thicket", "spawn_join", "thicket", 20.0);
+        write("spawn_join/tokio", "spawn_join", "tokio", 276.0);
+        let mut found = collect(&dir, SystemTime::UNIX_EPOCH);
+        found.sort_by(|a, b| a.function.cmp(&b.function));
+        assert_eq!(
+            found,
+            [
+                m("spawn_join", "thicket", 20.0),
+                m("spawn_join", "tokio", 276.0)
+            ]
+        );
+        let later = SystemTime::now() + std::time::Duration::from_secs(3600);
+        assert!(collect(&dir, later).is_empty());
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -30,7 +30,9 @@ commands:
                     hub and green, SAFETY comments, crate READMEs and doc examples,
                     `[lints] workspace = true` everywhere.
   bench [--quick] [-- <criterion args>]
-                    run the criterion benchmarks of the workspace.
+                    run the criterion benchmarks of the workspace, then those of
+                    xtask/peers (thicket next to tokio and may), and print the
+                    table of medians and ratios (also target/bench-summary.md).
                     --quick uses short warm-up and measurement times.
   docs              build the mdBook guide (docs/) and the API docs with
                     RUSTDOCFLAGS=\"-D warnings\".

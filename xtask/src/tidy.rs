@@ -1,7 +1,8 @@
 //! `cargo xtask tidy`: the workspace rules that the compiler does not check.
 //!
 //! - Dependencies point down the stack `hub <- green <- http <- actors <- backdoor <- server`,
-//!   and xtask depends on no thicket crate.
+//!   and xtask depends on no thicket crate. Comparison-only members (thicket-peers) stand
+//!   outside the order: they may depend on any thicket crate and nothing may depend on them.
 //! - Only hub and green contain `unsafe`; every other crate root has `#![forbid(unsafe_code)]`.
 //! - In hub and green each `unsafe {` block has a `// SAFETY:` comment just above it.
 //! - Each thicket crate has a README.md and a crate-level doc example (a doctest).
@@ -24,6 +25,11 @@ pub const LAYERS: &[&str] = &[
     "thicket-backdoor",
     "thicket-server",
 ];
+
+/// Workspace members under `xtask/` that hold peer programs used only for comparison
+/// (`cargo xtask bench`). They measure the thicket crates, so they may depend on any of them,
+/// and no crate may depend on them.
+pub const COMPARISON_ONLY: &[&str] = &["thicket-peers"];
 
 /// The crates that may contain `unsafe` code.
 pub const UNSAFE_ALLOWED: &[&str] = &["thicket-hub", "thicket-green"];
@@ -133,7 +139,8 @@ pub fn check_dependency_order(meta: &Metadata, out: &mut Vec<Violation>) {
     for package in &meta.packages {
         let manifest = fs::read_to_string(&package.manifest_path).unwrap_or_default();
         let own = layer(&package.name);
-        if is_thicket(&package.name) && own.is_none() {
+        let comparison_only = COMPARISON_ONLY.contains(&package.name.as_str());
+        if is_thicket(&package.name) && own.is_none() && !comparison_only {
             out.push(Violation::new(
                 &package.manifest_path,
                 None,
@@ -155,6 +162,15 @@ pub fn check_dependency_order(meta: &Metadata, out: &mut Vec<Violation>) {
             };
             let problem = if package.name == "xtask" {
                 Some("xtask must not depend on any thicket crate".to_string())
+            } else if COMPARISON_ONLY.contains(&dep.name.as_str()) {
+                Some(format!(
+                    "`{}` is comparison-only code for benchmarks; nothing may depend on it",
+                    dep.name
+                ))
+            } else if comparison_only {
+                layer(&dep.name)
+                    .is_none()
+                    .then(|| format!("`{}` is not in the layer order ({order})", dep.name))
             } else {
                 match (own, layer(&dep.name)) {
                     (_, None) => Some(format!(
@@ -554,6 +570,37 @@ mod tests {
         let v = order_violations(&[("xtask", "xtask", &[("thicket-hub", "dev")])]);
         assert_eq!(v.len(), 1, "{v:?}");
         assert!(v[0].contains("xtask must not depend on any thicket crate"));
+    }
+
+    #[test]
+    fn comparison_only_crate_may_measure_any_layer() {
+        let v = order_violations(&[
+            (
+                "thicket-peers",
+                "xtask/peers",
+                &[("thicket-green", "normal"), ("thicket-server", "dev")],
+            ),
+            ("thicket-green", "green", &[]),
+        ]);
+        assert!(v.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn depending_on_comparison_only_crate_is_flagged() {
+        let v = order_violations(&[
+            ("thicket-server", "server", &[("thicket-peers", "dev")]),
+            (
+                "thicket-peers",
+                "xtask/peers",
+                &[("thicket-extra", "normal")],
+            ),
+        ]);
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v[0].contains("comparison-only code"), "{v:?}");
+        assert!(
+            v[1].contains("`thicket-extra` is not in the layer order"),
+            "{v:?}"
+        );
     }
 
     #[test]

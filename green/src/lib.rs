@@ -2,14 +2,22 @@
 
 mod coro;
 mod hub;
+mod local;
+mod mutex;
 mod overflow;
 mod park;
+mod pool;
 mod runtime;
+mod semaphore;
 mod thread;
 mod timeout;
 
+pub use crate::local::GreenLocal;
+pub use crate::mutex::{Condvar, Mutex, MutexGuard};
 pub use crate::park::WaitError;
+pub use crate::pool::{GreenPile, GreenPool};
 pub use crate::runtime::Runtime;
+pub use crate::semaphore::{BoundedSemaphore, ReleaseError, Semaphore, SemaphorePermit};
 pub use crate::thread::{
     current, join_all, kill_all, run, set_default_stack_size, set_panic_handler, sleep, spawn,
     spawn_after, spawn_n, yield_now, Builder, Current, GreenThread, JoinError, PanicReport,

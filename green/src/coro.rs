@@ -39,7 +39,7 @@ impl YielderSlot {
 
 /// Creates a coroutine on `stack` that records its yielder in the current
 /// task's slot when it first runs, then runs `body`.
-pub(crate) fn create(stack: DefaultStack, body: Box<dyn FnOnce()>) -> Coro {
+pub(crate) fn create(stack: DefaultStack, body: impl FnOnce() + 'static) -> Coro {
     Coroutine::with_stack(stack, move |y: &Yielder<(), ()>, ()| {
         let task = crate::hub::with(|h| h.current());
         task.yielder.0.set(Some(y as *const _));

@@ -12,7 +12,7 @@ use std::any::Any;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -109,14 +109,35 @@ pub(crate) struct Remote {
     /// Holders that may still wake this hub from elsewhere (blocking-pool
     /// jobs, a runtime that owns the hub thread); the deadlock check counts them.
     pub(crate) keepalive: AtomicUsize,
+    /// Messages are queued (a cheap check for the hub between turns).
+    pending: AtomicBool,
+    /// The hub is (about to be) asleep in its poll: only then does a sender
+    /// pay for the eventfd write that wakes it.
+    sleeping: AtomicBool,
 }
 
 impl Remote {
     pub(crate) fn send(&self, msg: Msg) {
-        self.queue.lock().push(msg);
-        self.sender.send();
+        {
+            let mut q = self.queue.lock();
+            q.push(msg);
+            self.pending.store(true, Ordering::SeqCst);
+        }
+        // Pairs with the hub's store to `sleeping` followed by its load of
+        // `pending` (both SeqCst): either the hub sees the message before it
+        // sleeps, or we see it asleep and wake it.
+        if self.sleeping.load(Ordering::SeqCst) {
+            self.sender.send();
+        }
     }
 }
+
+/// Hubs alive in the process; spinning for cross-thread messages only makes
+/// sense when there is another one.
+static LIVE_HUBS: AtomicUsize = AtomicUsize::new(0);
+/// How long a hub spins for a cross-thread message before it sleeps: waking
+/// a sleeping thread costs tens of microseconds on shared VMs.
+const SPIN: Duration = Duration::from_micros(20);
 
 /// Names a green thread from any thread.
 #[derive(Clone)]
@@ -234,7 +255,10 @@ impl Hub {
             queue: Mutex::new(Vec::new()),
             sender: watcher.sender(),
             keepalive: AtomicUsize::new(0),
+            pending: AtomicBool::new(false),
+            sleeping: AtomicBool::new(false),
         });
+        LIVE_HUBS.fetch_add(1, Ordering::Relaxed);
         let root = Rc::new(Task::new(
             0,
             0,
@@ -320,7 +344,11 @@ impl Hub {
 
     fn drain_remote(&self) {
         let mut inbox = self.inbox.take();
-        std::mem::swap(&mut inbox, &mut *self.remote.queue.lock());
+        {
+            let mut q = self.remote.queue.lock();
+            self.remote.pending.store(false, Ordering::SeqCst);
+            std::mem::swap(&mut inbox, &mut *q);
+        }
         for msg in inbox.drain(..) {
             match msg {
                 Msg::Wake { slot, gen, epoch } => self.wake(slot, gen, epoch, Wake::Unparked),
@@ -352,7 +380,7 @@ impl Hub {
         id: u64,
         name: Option<Arc<str>>,
         stack_size: usize,
-        body: Box<dyn FnOnce()>,
+        body: impl FnOnce() + 'static,
     ) -> std::io::Result<Rc<Task>> {
         let stack = self.take_stack(stack_size)?;
         let (slot, gen) = {
@@ -413,19 +441,25 @@ impl Hub {
         if task.state.get() != State::Runnable {
             return;
         }
-        let Some(mut co) = task.coro.borrow_mut().take() else {
-            return;
-        };
         task.state.set(State::Running);
-        *self.current.borrow_mut() = task.clone();
+        let previous = self.current.replace(task.clone());
         let outer = crate::overflow::enter(task.guard.get());
-        let done = coro::resume(&mut co);
+        // The coroutine stays in its cell while it runs: nothing but this
+        // function touches a task's coroutine, and it never re-enters for the
+        // same task (a task cannot resume itself).
+        let done = match task.coro.borrow_mut().as_mut() {
+            Some(co) => coro::resume(co),
+            None => false,
+        };
         crate::overflow::enter(outer);
-        *self.current.borrow_mut() = self.root.clone();
+        *self.current.borrow_mut() = previous;
         if done {
+            let co = task
+                .coro
+                .borrow_mut()
+                .take()
+                .expect("finished coroutine present");
             self.finish(task, co);
-        } else {
-            *task.coro.borrow_mut() = Some(co);
         }
     }
 
@@ -465,6 +499,9 @@ impl Hub {
     /// left ready, so the caller can re-check what it waits for; the next turn
     /// then sleeps in the poll (if `block`) until an event or timer.
     pub(crate) fn turn(&self, block: bool) {
+        if self.remote.pending.load(Ordering::Relaxed) {
+            self.drain_remote();
+        }
         let mut ran = 0;
         while ran < RUN_CAP {
             if self.root.state.get() == State::Runnable {
@@ -484,12 +521,44 @@ impl Hub {
         if ran > 0 && !queued {
             return;
         }
-        let timeout = if queued || !block {
-            Some(Duration::ZERO)
-        } else {
-            None
-        };
-        self.lp.run_once(timeout).expect("thicket: polling failed");
+        if queued || !block {
+            self.lp.run_nowait().expect("thicket: polling failed");
+            return;
+        }
+        // About to sleep in the poll.
+        if self.lp.pending_count() == 0 && self.spin_for_remote() {
+            return;
+        }
+        self.remote.sleeping.store(true, Ordering::SeqCst);
+        if self.remote.pending.load(Ordering::SeqCst) {
+            self.remote.sleeping.store(false, Ordering::SeqCst);
+            self.drain_remote();
+            return;
+        }
+        let polled = self.lp.run_once(None);
+        self.remote.sleeping.store(false, Ordering::SeqCst);
+        polled.expect("thicket: polling failed");
+    }
+
+    /// Spins briefly waiting for a message from another thread; true if one
+    /// came (and was handled).
+    fn spin_for_remote(&self) -> bool {
+        if LIVE_HUBS.load(Ordering::Relaxed) < 2 {
+            return false;
+        }
+        let start = std::time::Instant::now();
+        loop {
+            for _ in 0..64 {
+                if self.remote.pending.load(Ordering::Acquire) {
+                    self.drain_remote();
+                    return true;
+                }
+                std::hint::spin_loop();
+            }
+            if start.elapsed() > SPIN {
+                return false;
+            }
+        }
     }
 
     /// The effective deadline: the call's own and every enclosing scope's.
@@ -669,6 +738,7 @@ impl Task {
 
 impl Drop for Hub {
     fn drop(&mut self) {
+        LIVE_HUBS.fetch_sub(1, Ordering::Relaxed);
         // Unwind the stacks of green threads that are still suspended, so
         // their destructors run; their panic catchers let this unwind pass.
         let tasks: Vec<Rc<Task>> = self

@@ -65,9 +65,17 @@ pub(crate) fn enter(g: Guard) -> Guard {
 }
 
 fn page_size() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static PAGE: AtomicUsize = AtomicUsize::new(0);
+    let cached = PAGE.load(Ordering::Relaxed);
+    if cached != 0 {
+        return cached;
+    }
     // SAFETY: sysconf has no preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(n).unwrap_or(4096)
+    let n = usize::try_from(n).unwrap_or(4096);
+    PAGE.store(n, Ordering::Relaxed);
+    n
 }
 
 static INSTALL: Once = Once::new();

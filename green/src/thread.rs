@@ -4,7 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -76,6 +76,8 @@ type Link<T> = Box<dyn FnOnce(Result<&T, &JoinError>) + Send>;
 
 struct PacketState<T> {
     result: Option<Result<T, JoinError>>,
+    /// Where the green thread runs, once it has been placed on a hub.
+    task: Option<TaskRef>,
     taken: bool,
     waiters: WaitList,
     links: Vec<Link<T>>,
@@ -86,7 +88,6 @@ pub(crate) struct Packet<T> {
     done: AtomicBool,
     started: AtomicBool,
     kill_requested: AtomicBool,
-    task: OnceLock<TaskRef>,
     id: u64,
     name: Option<Arc<str>>,
 }
@@ -96,6 +97,7 @@ impl<T> Packet<T> {
         Packet {
             state: Mutex::new(PacketState {
                 result: None,
+                task: None,
                 taken: false,
                 waiters: WaitList::default(),
                 links: Vec::new(),
@@ -103,18 +105,21 @@ impl<T> Packet<T> {
             done: AtomicBool::new(false),
             started: AtomicBool::new(false),
             kill_requested: AtomicBool::new(false),
-            task: OnceLock::new(),
             id,
             name,
         }
     }
 
     pub(crate) fn complete(&self, res: Result<T, JoinError>) {
-        let links = std::mem::take(&mut self.state.lock().links);
-        for link in links {
-            let _ = catch_unwind(AssertUnwindSafe(|| link(res.as_ref())));
-        }
         let mut st = self.state.lock();
+        if !st.links.is_empty() {
+            let links = std::mem::take(&mut st.links);
+            drop(st);
+            for link in links {
+                let _ = catch_unwind(AssertUnwindSafe(|| link(res.as_ref())));
+            }
+            st = self.state.lock();
+        }
         st.result = Some(res);
         self.done.store(true, Ordering::Release);
         st.waiters.notify_all();
@@ -195,7 +200,8 @@ impl<T> GreenThread<T> {
     /// [`JoinError::Killed`]. Does not wait: `join` for that.
     pub fn kill(&self) {
         self.packet.kill_requested.store(true, Ordering::Release);
-        if let Some(t) = self.packet.task.get() {
+        let task = self.packet.state.lock().task.clone();
+        if let Some(t) = task {
             t.kill();
         }
     }
@@ -375,7 +381,7 @@ impl Builder {
         T: 'static,
     {
         let p = packet.clone();
-        let body = Box::new(move || {
+        let body = move || {
             let task = hub::with(|h| h.current());
             p.started.store(true, Ordering::Release);
             if task.killed.get() {
@@ -406,11 +412,11 @@ impl Builder {
             };
             drop(task);
             p.complete(res);
-        });
+        };
         let stack = self.stack_size.unwrap_or_else(hub::default_stack_size);
         hub::with(|h| {
             let task = h.spawn_task(id, self.name, stack, body)?;
-            let _ = packet.task.set(h.task_ref(&task));
+            packet.state.lock().task = Some(h.task_ref(&task));
             if packet.kill_requested.load(Ordering::Acquire) {
                 h.kill(&task);
             }
@@ -429,7 +435,7 @@ impl Builder {
     {
         let id = hub::next_task_id();
         let name = self.name.clone();
-        let body = Box::new(move || {
+        let body = move || {
             let out = catch_unwind(AssertUnwindSafe(f));
             if let Err(payload) = out {
                 if FORCED_UNWIND.with(|f| f.get()) {
@@ -437,7 +443,7 @@ impl Builder {
                 }
                 report_panic(id, name.as_deref(), &*payload);
             }
-        });
+        };
         let stack = self.stack_size.unwrap_or_else(hub::default_stack_size);
         hub::with(|h| h.spawn_task(id, self.name, stack, body).map(drop))
     }

@@ -1,21 +1,27 @@
 #![doc = include_str!("../README.md")]
 
 mod coro;
+mod event;
 mod hub;
 mod local;
 mod mutex;
 mod overflow;
 mod park;
 mod pool;
+mod queue;
+mod queue_kinds;
 mod runtime;
 mod semaphore;
 mod thread;
 mod timeout;
 
+pub use crate::event::{AsyncResult, Event};
 pub use crate::local::GreenLocal;
 pub use crate::mutex::{Condvar, Mutex, MutexGuard};
 pub use crate::park::WaitError;
 pub use crate::pool::{GreenPile, GreenPool};
+pub use crate::queue::{PutError, TaskDoneError, TryGetError, TryPutError};
+pub use crate::queue_kinds::{LifoQueue, PriorityQueue, Queue};
 pub use crate::runtime::Runtime;
 pub use crate::semaphore::{BoundedSemaphore, ReleaseError, Semaphore, SemaphorePermit};
 pub use crate::thread::{

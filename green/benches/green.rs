@@ -1,5 +1,6 @@
-//! thicket-green's own numbers: spawn + join, spawn_n + run, yield_now. Resident memory per
-//! parked green thread is `benches/memory.rs`. The same workloads next to tokio and may are in
+//! thicket-green's own numbers: spawn + join, spawn_n + run, yield_now, queue ping-pong on one
+//! hub and across two hubs, event wake-ups. Resident memory per parked green thread is
+//! `benches/memory.rs`. The same workloads next to tokio and may are in
 //! `xtask/peers/benches/peers.rs`.
 
 #![allow(missing_docs)]
@@ -8,7 +9,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use thicket_green::{spawn, spawn_n};
+use thicket_green::{spawn, spawn_n, Event, Queue};
 
 /// Green threads spawned per `run()` in the `spawn_n` benchmark.
 const BATCH: u64 = 64;
@@ -87,5 +88,90 @@ fn yield_benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, spawn_benches, yield_benches);
+fn echo(ping: &Queue<u64>, pong: &Queue<u64>, n: u64) {
+    for _ in 0..n {
+        let x = ping.get().unwrap();
+        pong.put(x + 1).unwrap();
+    }
+}
+
+/// `iters` timed round trips, after one untimed one (the echoer is up and running).
+fn rounds(ping: &Queue<u64>, pong: &Queue<u64>, iters: u64) -> Duration {
+    ping.put(0).unwrap();
+    black_box(pong.get().unwrap());
+    let start = Instant::now();
+    for i in 0..iters {
+        ping.put(i).unwrap();
+        black_box(pong.get().unwrap());
+    }
+    start.elapsed()
+}
+
+fn queue_benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("green/queue_ping_pong");
+    g.bench_function("one_hub", |b| {
+        b.iter_custom(|iters| {
+            let (ping, pong) = (Queue::unbounded(), Queue::unbounded());
+            let (p, q) = (ping.clone(), pong.clone());
+            let echoer = spawn(move || echo(&p, &q, iters + 1));
+            let d = in_green(move || rounds(&ping, &pong, iters));
+            echoer.join().unwrap();
+            d
+        })
+    });
+    // The echoer is a green thread on a second OS thread, so on that thread's own hub.
+    g.bench_function("two_hubs", |b| {
+        b.iter_custom(|iters| {
+            let (ping, pong) = (Queue::unbounded(), Queue::unbounded());
+            let (p, q) = (ping.clone(), pong.clone());
+            let other =
+                std::thread::spawn(move || spawn(move || echo(&p, &q, iters + 1)).join().unwrap());
+            let d = in_green(move || rounds(&ping, &pong, iters));
+            other.join().unwrap();
+            d
+        })
+    });
+    g.finish();
+}
+
+/// Two green threads waking each other in turn through two events; per round trip (two
+/// set-then-wait wake-ups; the woken side clears its event).
+fn event_benches(c: &mut Criterion) {
+    c.bench_function("green/event_wake", |b| {
+        b.iter_custom(|iters| {
+            let (ping, pong) = (Event::new(), Event::new());
+            let (p, q) = (ping.clone(), pong.clone());
+            let echoer = spawn(move || {
+                for _ in 0..=iters {
+                    p.wait().unwrap();
+                    p.clear();
+                    q.set();
+                }
+            });
+            let d = in_green(move || {
+                let round = || {
+                    ping.set();
+                    pong.wait().unwrap();
+                    pong.clear();
+                };
+                round();
+                let start = Instant::now();
+                for _ in 0..iters {
+                    round();
+                }
+                start.elapsed()
+            });
+            echoer.join().unwrap();
+            d
+        })
+    });
+}
+
+criterion_group!(
+    benches,
+    spawn_benches,
+    yield_benches,
+    queue_benches,
+    event_benches
+);
 criterion_main!(benches);

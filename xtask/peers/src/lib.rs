@@ -56,10 +56,13 @@ pub const WORKLOADS: &[Workload] = &[
     w("yield_now", "thicket", thicket::yield_now),
     w("yield_now", "tokio", tokio_ct::yield_now),
     w("yield_now", "may", may_rt::yield_now),
+    w("ping_pong", "thicket", thicket::ping_pong),
     w("ping_pong", "tokio", tokio_ct::ping_pong),
     w("ping_pong", "may", may_rt::ping_pong),
+    w("ping_pong_threads", "thicket", thicket::ping_pong_threads),
     w("ping_pong_threads", "tokio", tokio_ct::ping_pong_threads),
     w("ping_pong_threads", "may", may_rt::ping_pong_threads),
+    w("event_wake", "thicket", thicket::event_wake),
     w("event_wake", "tokio", tokio_ct::event_wake),
     w("event_wake", "may", may_rt::event_wake),
 ];

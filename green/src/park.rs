@@ -117,14 +117,6 @@ impl Unparker {
     pub(crate) fn unpark(&self) {
         hub::unpark(&self.remote, self.slot, self.gen, self.epoch);
     }
-
-    /// Whether two unparkers end the same park.
-    pub(crate) fn same(&self, other: &Unparker) -> bool {
-        Arc::ptr_eq(&self.remote, &other.remote)
-            && self.slot == other.slot
-            && self.gen == other.gen
-            && self.epoch == other.epoch
-    }
 }
 
 impl fmt::Debug for Unparker {

@@ -132,6 +132,20 @@ impl Remote {
     }
 }
 
+/// Every live hub's `Remote`, by hub id: how a wake-up from another thread
+/// finds its hub, so that `Unparker`s stay plain ids (no reference count to
+/// touch on the local path).
+static REMOTES: parking_lot::RwLock<Vec<(usize, std::sync::Weak<Remote>)>> =
+    parking_lot::RwLock::new(Vec::new());
+
+fn remote_of(hub_id: usize) -> Option<Arc<Remote>> {
+    REMOTES
+        .read()
+        .iter()
+        .find(|(id, _)| *id == hub_id)
+        .and_then(|(_, r)| r.upgrade())
+}
+
 /// Hubs alive in the process; spinning for cross-thread messages only makes
 /// sense when there is another one.
 static LIVE_HUBS: AtomicUsize = AtomicUsize::new(0);
@@ -224,16 +238,19 @@ pub(crate) fn try_current() -> Option<Rc<Hub>> {
     with_existing(|h| h.cloned())
 }
 
-pub(crate) fn unpark(remote: &Arc<Remote>, slot: u32, gen: u32, epoch: u64) {
+pub(crate) fn unpark(hub_id: usize, slot: u32, gen: u32, epoch: u64) {
     let local = with_existing(|h| match h {
-        Some(h) if h.id == remote.hub_id => {
+        Some(h) if h.id == hub_id => {
             h.wake(slot, gen, epoch, Wake::Unparked);
             true
         }
         _ => false,
     });
     if !local {
-        remote.send(Msg::Wake { slot, gen, epoch });
+        // A hub that is gone has no green thread left to wake.
+        if let Some(remote) = remote_of(hub_id) {
+            remote.send(Msg::Wake { slot, gen, epoch });
+        }
     }
 }
 
@@ -259,6 +276,7 @@ impl Hub {
             sleeping: AtomicBool::new(false),
         });
         LIVE_HUBS.fetch_add(1, Ordering::Relaxed);
+        REMOTES.write().push((id, Arc::downgrade(&remote)));
         let root = Rc::new(Task::new(
             0,
             0,
@@ -307,10 +325,10 @@ impl Hub {
         let epoch = cur.epoch.get() + 1;
         cur.epoch.set(epoch);
         Parker {
+            hub_id: self.id,
             slot: cur.slot,
             gen: cur.gen,
             epoch,
-            remote: self.remote.clone(),
         }
     }
 
@@ -499,7 +517,11 @@ impl Hub {
     /// left ready, so the caller can re-check what it waits for; the next turn
     /// then sleeps in the poll (if `block`) until an event or timer.
     pub(crate) fn turn(&self, block: bool) {
-        if self.remote.pending.load(Ordering::Relaxed) {
+        // Messages handled here count as progress, like green threads run:
+        // they may be what the caller waits for (a runtime's stop request),
+        // so the turn must not then go to sleep without returning.
+        let drained = self.remote.pending.load(Ordering::Relaxed);
+        if drained {
             self.drain_remote();
         }
         let mut ran = 0;
@@ -518,7 +540,7 @@ impl Hub {
             return;
         }
         let queued = !self.runq.borrow().is_empty();
-        if ran > 0 && !queued {
+        if (ran > 0 || drained) && !queued {
             return;
         }
         if queued || !block {
@@ -688,7 +710,9 @@ impl Hub {
         }
         // Another thread could still reach the primitive and wake us, unless
         // nothing else holds it or this is the only thread in the process.
-        !shared() || single_threaded_process()
+        // Another live hub means another thread: skip the procfs read, which
+        // would otherwise run on every cross-thread wait.
+        !shared() || (LIVE_HUBS.load(Ordering::Relaxed) < 2 && single_threaded_process())
     }
 
     /// Runs green threads and the loop until no green thread is left and
@@ -704,6 +728,7 @@ impl Hub {
                 // wake them but other threads.
                 if self.remote.keepalive.load(Ordering::Acquire) == 0
                     && self.remote.queue.lock().is_empty()
+                    && LIVE_HUBS.load(Ordering::Relaxed) < 2
                     && single_threaded_process()
                 {
                     return;
@@ -739,6 +764,8 @@ impl Task {
 impl Drop for Hub {
     fn drop(&mut self) {
         LIVE_HUBS.fetch_sub(1, Ordering::Relaxed);
+        let id = self.id;
+        REMOTES.write().retain(|(h, _)| *h != id);
         // Unwind the stacks of green threads that are still suspended, so
         // their destructors run; their panic catchers let this unwind pass.
         let tasks: Vec<Rc<Task>> = self

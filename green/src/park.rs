@@ -10,9 +10,8 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
-use std::sync::Arc;
 
-use crate::hub::{self, Remote};
+use crate::hub;
 
 /// Why a blocking green call returned without doing its work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +67,7 @@ pub(crate) struct Parker {
     pub(crate) slot: u32,
     pub(crate) gen: u32,
     pub(crate) epoch: u64,
-    pub(crate) remote: Arc<Remote>,
+    pub(crate) hub_id: usize,
 }
 
 impl Parker {
@@ -80,7 +79,7 @@ impl Parker {
     /// The handle that ends this park; may be sent to other threads.
     pub(crate) fn unparker(&self) -> Unparker {
         Unparker {
-            remote: self.remote.clone(),
+            hub_id: self.hub_id,
             slot: self.slot,
             gen: self.gen,
             epoch: self.epoch,
@@ -101,10 +100,10 @@ impl Parker {
     }
 }
 
-/// Ends a park, from any thread. Cheap to clone.
+/// Ends a park, from any thread. Plain ids: copying it costs nothing.
 #[derive(Clone)]
 pub(crate) struct Unparker {
-    remote: Arc<Remote>,
+    hub_id: usize,
     slot: u32,
     gen: u32,
     epoch: u64,
@@ -115,7 +114,7 @@ impl Unparker {
     /// does nothing. On the waiter's own hub this is a push onto the run
     /// queue; from elsewhere, a message and (at most) one eventfd write.
     pub(crate) fn unpark(&self) {
-        hub::unpark(&self.remote, self.slot, self.gen, self.epoch);
+        hub::unpark(self.hub_id, self.slot, self.gen, self.epoch);
     }
 }
 

@@ -119,6 +119,7 @@ fn a_small_stack_is_enough_for_small_work() {
 #[test]
 fn hundred_thousand_green_threads_blocked_at_once_then_woken() {
     use std::cell::Cell;
+    use thicket_green::Event;
     let n = 100_000;
     // Each stack is two memory mappings (guard page + stack); .ci/run raises
     // the limit, which is 65530 by default.
@@ -131,27 +132,29 @@ fn hundred_thousand_green_threads_blocked_at_once_then_woken() {
         max_maps > 2 * n + 10_000,
         "vm.max_map_count is {max_maps}: run `sysctl -w vm.max_map_count=262144` (as .ci/run does)"
     );
-    let gate = Rc::new(Cell::new(false));
+    let gate = Event::new();
+    let blocked = Rc::new(Cell::new(0usize));
     let done = Rc::new(Cell::new(0usize));
     let threads: Vec<_> = (0..n)
         .map(|_| {
-            let (gate, done) = (gate.clone(), done.clone());
+            let (gate, blocked, done) = (gate.clone(), blocked.clone(), done.clone());
             Builder::new()
                 .stack_size(16 * 1024)
                 .spawn(move || {
-                    // Each parks on a timer until the gate opens.
-                    while !gate.get() {
-                        sleep(Duration::from_millis(1)).unwrap();
-                    }
+                    blocked.set(blocked.get() + 1);
+                    gate.wait().unwrap();
                     done.set(done.get() + 1);
                 })
                 .unwrap()
         })
         .collect();
-    // Let every green thread start and block.
-    yield_now().unwrap();
+    // One scheduler turn runs every ready green thread once (128 per poll),
+    // so yield until all of them have started and blocked on the event.
+    while blocked.get() < n {
+        yield_now().unwrap();
+    }
     assert_eq!(done.get(), 0);
-    gate.set(true);
+    gate.set();
     for t in &threads {
         t.join().unwrap();
     }

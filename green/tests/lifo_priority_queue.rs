@@ -1,19 +1,11 @@
 //! LifoQueue and PriorityQueue: their own order, with the Queue API
 //! (bounds, blocking, close, rendezvous) shared.
 
+mod common;
+use common::until;
 use std::cmp::Reverse;
 
-use thicket_green::{spawn, yield_now, LifoQueue, PriorityQueue, TryPutError, WaitError};
-
-fn until(cond: impl Fn() -> bool) {
-    for _ in 0..1000 {
-        if cond() {
-            return;
-        }
-        yield_now().unwrap();
-    }
-    panic!("condition never held");
-}
+use thicket_green::{spawn, LifoQueue, PriorityQueue, TryPutError, WaitError};
 
 #[test]
 fn lifo_hands_out_the_newest_item_first() {

@@ -1,20 +1,12 @@
 //! Closing a queue: getters drain what is left and then see Closed; putters,
 //! blocked or not, get their item back with Closed.
 
+mod common;
+use common::until;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use thicket_green::{spawn, yield_now, Queue, TryGetError, TryPutError, WaitError};
-
-fn until(cond: impl Fn() -> bool) {
-    for _ in 0..1000 {
-        if cond() {
-            return;
-        }
-        yield_now().unwrap();
-    }
-    panic!("condition never held");
-}
+use thicket_green::{spawn, Queue, TryGetError, TryPutError, WaitError};
 
 #[test]
 fn getters_drain_what_is_left_then_see_closed() {

@@ -1,22 +1,12 @@
 //! Queue: FIFO order, capacity and the blocking it causes, fairness among
 //! blocked getters and putters, resize, and the small accessors.
 
+mod common;
+use common::until;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use thicket_green::{spawn, yield_now, Queue, TryGetError, TryPutError};
-
-/// Lets green threads run until `cond` holds (they block in between, so a
-/// few scheduler turns suffice); no sleeping.
-fn until(cond: impl Fn() -> bool) {
-    for _ in 0..1000 {
-        if cond() {
-            return;
-        }
-        yield_now().unwrap();
-    }
-    panic!("condition never held");
-}
+use thicket_green::{spawn, Queue, TryGetError, TryPutError};
 
 #[test]
 fn items_come_out_in_the_order_they_went_in() {

@@ -1,21 +1,13 @@
 //! Rendezvous queues (capacity 0): a put completes only when a getter takes
 //! the item, like gevent's Channel and eventlet's Queue(0).
 
+mod common;
+use common::until;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use thicket_green::{spawn, yield_now, Queue, TryGetError, TryPutError, WaitError};
-
-fn until(cond: impl Fn() -> bool) {
-    for _ in 0..1000 {
-        if cond() {
-            return;
-        }
-        yield_now().unwrap();
-    }
-    panic!("condition never held");
-}
 
 #[test]
 fn put_blocks_until_a_getter_takes_the_item() {

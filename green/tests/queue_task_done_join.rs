@@ -1,21 +1,13 @@
 //! task_done/join: join waits until every item put has been marked done,
 //! like Python's queue.Queue.
 
+mod common;
+use common::until;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use thicket_green::{spawn, yield_now, Queue, TaskDoneError, WaitError};
-
-fn until(cond: impl Fn() -> bool) {
-    for _ in 0..1000 {
-        if cond() {
-            return;
-        }
-        yield_now().unwrap();
-    }
-    panic!("condition never held");
-}
 
 #[test]
 fn join_returns_at_once_with_no_work_outstanding() {

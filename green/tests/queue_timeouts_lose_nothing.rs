@@ -2,24 +2,16 @@
 //! took no item (one promised to it goes to the next getter), a failed put
 //! hands its item back.
 
+mod common;
+use common::until;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use thicket_green::{spawn, with_timeout, yield_now, Elapsed, Queue, WaitError};
+use thicket_green::{spawn, with_timeout, Elapsed, Queue, WaitError};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-fn until(cond: impl Fn() -> bool) {
-    for _ in 0..1000 {
-        if cond() {
-            return;
-        }
-        yield_now().unwrap();
-    }
-    panic!("condition never held");
 }
 
 #[test]

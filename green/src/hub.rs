@@ -633,6 +633,9 @@ impl Hub {
             self.lp.update_now();
             if dl <= self.now_ns() {
                 self.fire_scopes(&task);
+                // Yield once even so: a retry loop of zero or expired
+                // timeouts must not starve the other green threads.
+                let _ = self.yield_now();
                 return Err(WaitError::TimedOut);
             }
             self.arm_timer(&task, dl);

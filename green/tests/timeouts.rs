@@ -73,3 +73,32 @@ fn join_timeout_takes_nothing() {
     ));
     assert_eq!(gt.join().unwrap(), 42);
 }
+
+#[test]
+fn an_expired_timeout_still_lets_others_run() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    // A green thread polling with zero timeouts must not starve its hub.
+    let q: thicket_green::Queue<u32> = thicket_green::Queue::unbounded();
+    let ticks = Rc::new(Cell::new(0u32));
+    let t = ticks.clone();
+    let other = spawn(move || {
+        for _ in 0..10 {
+            t.set(t.get() + 1);
+            thicket_green::yield_now().unwrap();
+        }
+    });
+    let q2 = q.clone();
+    let seen = ticks.clone();
+    let poller = spawn(move || {
+        for _ in 0..50 {
+            assert!(q2.get_timeout(Duration::ZERO).is_err());
+        }
+        // What the other green thread managed meanwhile.
+        seen.get()
+    });
+    // Without a yield per failed attempt, the other green thread would have
+    // run once (before the poller started) and no more.
+    assert_eq!(poller.join().unwrap(), 10);
+    other.join().unwrap();
+}

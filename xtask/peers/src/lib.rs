@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 pub mod may_rt;
+/// thicket's side: the very workloads of `green/benches`, compiled here as well.
+#[path = "../../../green/benches/workloads.rs"]
 pub mod thicket;
 pub mod tokio_ct;
 
@@ -68,7 +70,7 @@ pub const WORKLOADS: &[Workload] = &[
 ];
 
 /// How many green threads `spawn_batch` spawns before running them.
-pub const BATCH: u64 = 64;
+pub const BATCH: u64 = thicket::BATCH;
 
 /// The workloads of `group`, in table order.
 pub fn group(name: &str) -> impl Iterator<Item = &'static Workload> + '_ {

@@ -1,4 +1,9 @@
-//! The workloads on thicket-green: green threads on this OS thread's hub.
+//! thicket-green's benchmark workloads, each `fn(iters) -> Duration` for criterion's
+//! `iter_custom`. Used by `benches/green.rs` and, through a `#[path]` module, by
+//! `xtask/peers`, which runs them beside the same work on tokio and may.
+
+/// Green threads spawned per round in `spawn_batch`.
+pub const BATCH: u64 = 64;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -30,7 +35,7 @@ pub fn spawn_batch(iters: u64) -> Duration {
     let start = Instant::now();
     let mut left = iters;
     while left > 0 {
-        let n = left.min(crate::BATCH);
+        let n = left.min(BATCH);
         for i in 0..n {
             spawn_n(move || {
                 black_box(i);

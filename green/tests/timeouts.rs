@@ -63,14 +63,18 @@ fn timeouts_apply_inside_green_threads_independently() {
 
 #[test]
 fn join_timeout_takes_nothing() {
-    let gt = spawn(|| {
-        sleep(ms(20)).unwrap();
+    // The green thread finishes only once the gate opens, after the timed-out join.
+    let gate = thicket_green::Event::new();
+    let g = gate.clone();
+    let gt = spawn(move || {
+        g.wait().unwrap();
         42
     });
     assert!(matches!(
         gt.join_timeout(ms(1)),
         Err(thicket_green::JoinError::Wait(WaitError::TimedOut))
     ));
+    gate.set();
     assert_eq!(gt.join().unwrap(), 42);
 }
 

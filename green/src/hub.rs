@@ -254,6 +254,20 @@ pub(crate) fn unpark(hub_id: usize, slot: u32, gen: u32, epoch: u64) {
     }
 }
 
+/// Runs `f` on the hub `hub_id`'s thread: at once if that is this thread,
+/// else through its message queue. If that hub is gone, `f` runs here.
+pub(crate) fn run_on(hub_id: usize, f: Box<dyn FnOnce() + Send>) {
+    let local = with_existing(|h| h.is_some_and(|h| h.id == hub_id));
+    if local {
+        f();
+        return;
+    }
+    match remote_of(hub_id) {
+        Some(remote) => remote.send(Msg::Run(f)),
+        None => f(),
+    }
+}
+
 impl Hub {
     fn new() -> std::io::Result<Rc<Hub>> {
         epoch();

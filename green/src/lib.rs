@@ -3,6 +3,7 @@
 mod coro;
 mod event;
 mod hub;
+mod io;
 mod local;
 mod mutex;
 mod overflow;

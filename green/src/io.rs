@@ -1,0 +1,522 @@
+//! Waiting for a file descriptor's readiness from green code: the core
+//! under every green socket and pipe.
+//!
+//! A [`Source`] owns a non-blocking descriptor. Each operation tries the
+//! system call first and parks the calling green thread only when it returns
+//! `WouldBlock`; the hub's io watcher (registered once per hub, edge
+//! triggered) wakes it when the descriptor becomes ready, and the call is
+//! retried. Nothing is polled while the call runs: a readiness edge can only
+//! be collected when this hub polls, which happens after the park begins, so
+//! clearing the remembered readiness just before parking loses no edge.
+//!
+//! A `Source` is `Send + Sync`: a socket may be handed to a green thread on
+//! another hub (a runtime's acceptor does this). It is registered lazily with
+//! the hub of each thread that waits on it, and every such registration is
+//! removed on that hub's own thread before the descriptor is closed, so a
+//! reused descriptor number can never be deregistered by mistake.
+//!
+//! At most one green thread waits per direction: a second reader (or
+//! writer) gets an error instead of a silent race. [`Source::close`] wakes
+//! the waiters with an error and fails every later call.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use thicket_hub::{Interest, Io, Ready};
+
+use crate::hub;
+use crate::park::{Parker, Unparker, WaitError};
+
+/// Which way an operation moves data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+impl Direction {
+    fn verb(self) -> &'static str {
+        match self {
+            Direction::Read => "reading from",
+            Direction::Write => "writing to",
+        }
+    }
+}
+
+#[derive(Default)]
+struct Side {
+    /// A green thread is inside a wait in this direction.
+    busy: bool,
+    /// How to wake it; taken by whoever wakes it.
+    waker: Option<Unparker>,
+}
+
+#[derive(Default)]
+struct Waiters {
+    /// Hubs whose loop has this descriptor registered (normally one).
+    hubs: Vec<usize>,
+    read: Side,
+    write: Side,
+}
+
+impl Waiters {
+    fn side(&mut self, dir: Direction) -> &mut Side {
+        match dir {
+            Direction::Read => &mut self.read,
+            Direction::Write => &mut self.write,
+        }
+    }
+
+    /// The directions someone waits for.
+    fn interest(&self) -> Option<Interest> {
+        match (self.read.waker.is_some(), self.write.waker.is_some()) {
+            (true, true) => Some(Interest::BOTH),
+            (true, false) => Some(Interest::READABLE),
+            (false, true) => Some(Interest::WRITABLE),
+            (false, false) => None,
+        }
+    }
+}
+
+struct Inner {
+    id: u64,
+    fd: RawFd,
+    closed: AtomicBool,
+    /// Per-call timeouts in nanoseconds; 0 means none.
+    read_timeout: AtomicU64,
+    write_timeout: AtomicU64,
+    waiters: Mutex<Waiters>,
+}
+
+static NEXT_SOURCE: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's hub's io watchers, by source id.
+    static WATCHERS: RefCell<HashMap<u64, Io>> = RefCell::new(HashMap::new());
+}
+
+/// A non-blocking descriptor that green threads can wait on.
+pub(crate) struct Source {
+    inner: Arc<Inner>,
+    fd: Option<OwnedFd>,
+}
+
+impl Source {
+    /// Takes ownership of `fd` and makes it non-blocking.
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<Source> {
+        set_nonblocking(fd.as_raw_fd())?;
+        Ok(Source {
+            inner: Arc::new(Inner {
+                id: NEXT_SOURCE.fetch_add(1, Ordering::Relaxed),
+                fd: fd.as_raw_fd(),
+                closed: AtomicBool::new(false),
+                read_timeout: AtomicU64::new(0),
+                write_timeout: AtomicU64::new(0),
+                waiters: Mutex::new(Waiters::default()),
+            }),
+            fd: Some(fd),
+        })
+    }
+
+    /// The owned descriptor.
+    #[allow(dead_code)] // for the socket types' std conversions
+    pub(crate) fn owned_fd(&self) -> &OwnedFd {
+        self.fd.as_ref().expect("a live source owns its fd")
+    }
+
+    /// The raw descriptor.
+    pub(crate) fn fd(&self) -> RawFd {
+        self.inner.fd
+    }
+
+    /// Sets the timeout each call in `dir` may wait for (`None`: no limit).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a zero duration, as std does.
+    pub(crate) fn set_timeout(&self, dir: Direction, t: Option<Duration>) -> io::Result<()> {
+        let nanos = match t {
+            Some(d) if d.is_zero() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "cannot set a 0 duration timeout",
+                ))
+            }
+            Some(d) => u64::try_from(d.as_nanos()).unwrap_or(u64::MAX),
+            None => 0,
+        };
+        self.timeout_cell(dir).store(nanos, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The timeout of calls in `dir`.
+    pub(crate) fn timeout(&self, dir: Direction) -> Option<Duration> {
+        match self.timeout_cell(dir).load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(Duration::from_nanos(n)),
+        }
+    }
+
+    fn timeout_cell(&self, dir: Direction) -> &AtomicU64 {
+        match dir {
+            Direction::Read => &self.inner.read_timeout,
+            Direction::Write => &self.inner.write_timeout,
+        }
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
+    }
+
+    /// Marks the source closed and wakes its waiters, which (like every
+    /// later call) fail with `NotConnected`. The descriptor itself stays
+    /// open until the source is dropped; callers shut the socket down first
+    /// so that the peer sees the close at once.
+    pub(crate) fn close(&self) {
+        self.inner.closed.store(true, Ordering::Release);
+        let mut w = self.inner.waiters.lock();
+        let w = &mut *w;
+        for side in [&mut w.read, &mut w.write] {
+            if let Some(u) = side.waker.take() {
+                u.unpark();
+            }
+        }
+    }
+
+    fn check_open(&self, what: &'static str) -> io::Result<()> {
+        if self.is_closed() {
+            return Err(closed_error(what));
+        }
+        Ok(())
+    }
+
+    /// Runs `op` until it returns something other than `WouldBlock` (or
+    /// `Interrupted`), parking in between until the descriptor is ready in
+    /// `dir`. The direction's timeout bounds the whole call.
+    ///
+    /// # Errors
+    ///
+    /// `op`'s error; `TimedOut` when the timeout or an enclosing
+    /// `with_timeout` deadline passes; `NotConnected` once closed; an error
+    /// naming the conflict if another green thread already waits in `dir`;
+    /// `Other` if the green thread is killed.
+    pub(crate) fn do_io<R>(
+        &self,
+        dir: Direction,
+        what: &'static str,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let mut deadline: Option<Option<u64>> = None;
+        loop {
+            self.check_open(what)?;
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => return r,
+            }
+            let dl = *deadline.get_or_insert_with(|| {
+                self.timeout(dir).map(crate::timeout::deadline_after)
+            });
+            self.wait(dir, what, dl)?;
+        }
+    }
+
+    /// Parks the calling green thread until the descriptor may be ready in
+    /// `dir` (or closed, or `deadline` passes). Call it only right after the
+    /// operation returned `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`do_io`](Self::do_io).
+    pub(crate) fn wait(
+        &self,
+        dir: Direction,
+        what: &'static str,
+        deadline: Option<u64>,
+    ) -> io::Result<()> {
+        let parker = Parker::current();
+        let registered = {
+            let mut w = self.inner.waiters.lock();
+            if self.is_closed() {
+                return Err(closed_error(what));
+            }
+            let side = w.side(dir);
+            if side.busy {
+                return Err(io::Error::new(
+                    io::ErrorKind::ResourceBusy,
+                    format!(
+                        "{what}: another green thread is already {} this descriptor",
+                        dir.verb()
+                    ),
+                ));
+            }
+            side.busy = true;
+            side.waker = Some(parker.unparker());
+            w.hubs.contains(&parker.hub_id)
+        };
+        let result = match self.arm(dir, registered) {
+            Ok(()) => parker
+                .park(what, deadline, &|| true)
+                .map_err(|e| wait_error(e, what, dir)),
+            Err(e) => Err(e),
+        };
+        let interest = {
+            let mut w = self.inner.waiters.lock();
+            let side = w.side(dir);
+            side.busy = false;
+            side.waker = None;
+            w.interest()
+        };
+        let id = self.inner.id;
+        WATCHERS.with(|m| {
+            if let Some(io) = m.borrow().get(&id) {
+                match interest {
+                    Some(i) => io.set_interest(i),
+                    None => io.stop(),
+                }
+            }
+        });
+        result?;
+        // A close while we slept ends the wait with its error.
+        self.check_open(what)
+    }
+
+    /// Makes this hub's watcher report readiness in `dir`, registering the
+    /// descriptor with this hub's loop first if needed.
+    fn arm(&self, dir: Direction, registered: bool) -> io::Result<()> {
+        let id = self.inner.id;
+        if !registered {
+            let weak = Arc::downgrade(&self.inner);
+            let io = hub::with(|h| Io::new(&h.lp, &self.inner.fd, Interest::BOTH, callback(weak)));
+            let io = match io {
+                Ok(io) => io,
+                Err(e) => {
+                    let mut w = self.inner.waiters.lock();
+                    let side = w.side(dir);
+                    side.busy = false;
+                    side.waker = None;
+                    return Err(e);
+                }
+            };
+            WATCHERS.with(|m| m.borrow_mut().insert(id, io));
+            let hub_id = hub::with(|h| h.id);
+            self.inner.waiters.lock().hubs.push(hub_id);
+        }
+        let interest = self
+            .inner
+            .waiters
+            .lock()
+            .interest()
+            .unwrap_or(Interest::BOTH);
+        WATCHERS.with(|m| {
+            let m = m.borrow();
+            let io = m.get(&id).expect("registered above or earlier on this hub");
+            io.clear_readiness(match dir {
+                Direction::Read => Ready::READABLE,
+                Direction::Write => Ready::WRITABLE,
+            });
+            io.set_interest(interest);
+            io.start();
+        });
+        Ok(())
+    }
+
+    /// Removes every hub registration, each on its hub's thread; `fd` is
+    /// closed once the last is gone (if given).
+    fn deregister(&mut self, fd: Option<OwnedFd>) {
+        let hubs = std::mem::take(&mut self.inner.waiters.lock().hubs);
+        let id = self.inner.id;
+        let here = hub::try_current().map(|h| h.id);
+        let fd = Arc::new(fd);
+        for hub_id in hubs {
+            if Some(hub_id) == here {
+                WATCHERS.with(|m| m.borrow_mut().remove(&id));
+            } else {
+                let fd = fd.clone();
+                hub::run_on(
+                    hub_id,
+                    Box::new(move || {
+                        let _ = WATCHERS.try_with(|m| m.borrow_mut().remove(&id));
+                        drop(fd);
+                    }),
+                );
+            }
+        }
+    }
+
+    /// Gives the descriptor back, removing it from every hub. It stays
+    /// non-blocking.
+    #[allow(dead_code)] // for the socket types' std conversions
+    pub(crate) fn into_owned_fd(mut self) -> OwnedFd {
+        self.deregister(None);
+        self.fd.take().expect("a live source owns its fd")
+    }
+}
+
+impl Drop for Source {
+    fn drop(&mut self) {
+        let fd = self.fd.take();
+        if fd.is_some() {
+            self.deregister(fd);
+        }
+    }
+}
+
+impl AsRawFd for Source {
+    fn as_raw_fd(&self) -> RawFd {
+        self.inner.fd
+    }
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source")
+            .field("fd", &self.inner.fd)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// The io watcher callback: wake whoever waits in the ready directions.
+fn callback(weak: Weak<Inner>) -> impl FnMut(&Io, Ready) + 'static {
+    move |io, ready| {
+        let Some(inner) = weak.upgrade() else {
+            io.stop();
+            return;
+        };
+        let mut w = inner.waiters.lock();
+        if ready.is_readable() {
+            if let Some(u) = w.read.waker.take() {
+                u.unpark();
+            }
+        }
+        if ready.is_writable() {
+            if let Some(u) = w.write.waker.take() {
+                u.unpark();
+            }
+        }
+        match w.interest() {
+            Some(i) => io.set_interest(i),
+            None => io.stop(),
+        }
+    }
+}
+
+fn closed_error(what: &'static str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        format!("{what}: the socket was closed"),
+    )
+}
+
+/// A failed park as the I/O error the call returns.
+fn wait_error(e: WaitError, what: &'static str, dir: Direction) -> io::Error {
+    match e {
+        WaitError::TimedOut => io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "{what}: timed out {}",
+                match dir {
+                    Direction::Read => "waiting to read",
+                    Direction::Write => "waiting to write",
+                }
+            ),
+        ),
+        other => io::Error::from(other),
+    }
+}
+
+/// Sets `O_NONBLOCK` on `fd`.
+pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl with F_GETFL/F_SETFL only reads and writes the flags of
+    // a descriptor the caller owns; an invalid one makes it return -1.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if flags & libc::O_NONBLOCK == 0 {
+        // SAFETY: as above.
+        if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+
+    fn pair() -> (Source, UnixStream) {
+        let (a, b) = UnixStream::pair().unwrap();
+        (Source::new(OwnedFd::from(a)).unwrap(), b)
+    }
+
+    fn read(src: &Source, buf: &mut [u8]) -> io::Result<usize> {
+        src.do_io(Direction::Read, "read", || {
+            let mut s = std::mem::ManuallyDrop::new(
+                // SAFETY: the fd stays owned by `src`; ManuallyDrop keeps
+                // this borrowed view from closing it.
+                unsafe { <UnixStream as std::os::fd::FromRawFd>::from_raw_fd(src.fd()) },
+            );
+            s.read(buf)
+        })
+    }
+
+    #[test]
+    fn parks_until_readable_and_other_green_threads_run() {
+        let (src, mut peer) = pair();
+        let src = Arc::new(src);
+        let s = src.clone();
+        let reader = crate::spawn(move || {
+            let mut buf = [0; 8];
+            let n = read(&s, &mut buf).unwrap();
+            buf[..n].to_vec()
+        });
+        let writer = crate::spawn(move || peer.write_all(b"hello").unwrap());
+        writer.join().unwrap();
+        assert_eq!(reader.join().unwrap(), b"hello");
+    }
+
+    #[test]
+    fn second_reader_gets_an_error_and_close_wakes_the_first() {
+        let (src, _peer) = pair();
+        let src = Arc::new(src);
+        let s = src.clone();
+        let first = crate::spawn(move || read(&s, &mut [0; 8]).unwrap_err());
+        crate::yield_now().unwrap(); // first is now parked
+        let s = src.clone();
+        let second = crate::spawn(move || read(&s, &mut [0; 8]).unwrap_err());
+        let e = second.join().unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::ResourceBusy, "{e}");
+        assert!(e.to_string().contains("already reading"), "{e}");
+        src.close();
+        let e = first.join().unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::NotConnected, "{e}");
+        assert!(e.to_string().contains("closed"), "{e}");
+    }
+
+    #[test]
+    fn timeout_applies_and_leaves_no_waiter() {
+        let (src, mut peer) = pair();
+        src.set_timeout(Direction::Read, Some(Duration::from_millis(5)))
+            .unwrap();
+        let e = read(&src, &mut [0; 8]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{e}");
+        assert!(!src.inner.waiters.lock().read.busy);
+        peer.write_all(b"x").unwrap();
+        assert_eq!(read(&src, &mut [0; 8]).unwrap(), 1);
+        assert!(src
+            .set_timeout(Direction::Read, Some(Duration::ZERO))
+            .is_err());
+    }
+}

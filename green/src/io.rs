@@ -19,6 +19,9 @@
 //! writer) gets an error instead of a silent race. [`Source::close`] wakes
 //! the waiters with an error and fails every later call.
 
+// Used by the net, process and pipe modules as they land.
+#![allow(dead_code)]
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io;
@@ -125,7 +128,6 @@ impl Source {
     }
 
     /// The owned descriptor.
-    #[allow(dead_code)] // for the socket types' std conversions
     pub(crate) fn owned_fd(&self) -> &OwnedFd {
         self.fd.as_ref().expect("a live source owns its fd")
     }
@@ -353,7 +355,6 @@ impl Source {
 
     /// Gives the descriptor back, removing it from every hub. It stays
     /// non-blocking.
-    #[allow(dead_code)] // for the socket types' std conversions
     pub(crate) fn into_owned_fd(mut self) -> OwnedFd {
         self.deregister(None);
         self.fd.take().expect("a live source owns its fd")

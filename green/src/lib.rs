@@ -15,6 +15,7 @@ mod runtime;
 mod semaphore;
 mod thread;
 mod timeout;
+pub mod tpool;
 
 pub use crate::event::{AsyncResult, Event};
 pub use crate::local::GreenLocal;

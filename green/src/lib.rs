@@ -2,6 +2,7 @@
 
 mod coro;
 mod event;
+pub mod fs;
 mod hub;
 mod io;
 mod local;

@@ -16,6 +16,7 @@ mod runtime;
 mod semaphore;
 mod thread;
 mod timeout;
+pub mod tls;
 pub mod tpool;
 
 pub use crate::event::{AsyncResult, Event};

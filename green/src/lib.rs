@@ -14,6 +14,7 @@ mod queue;
 mod queue_kinds;
 mod runtime;
 mod semaphore;
+pub mod signal;
 mod thread;
 mod timeout;
 pub mod tls;

@@ -19,9 +19,6 @@
 //! writer) gets an error instead of a silent race. [`Source::close`] wakes
 //! the waiters with an error and fails every later call.
 
-// Used by the net, process and pipe modules as they land.
-#![allow(dead_code)]
-
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io;
@@ -223,9 +220,8 @@ impl Source {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 r => return r,
             }
-            let dl = *deadline.get_or_insert_with(|| {
-                self.timeout(dir).map(crate::timeout::deadline_after)
-            });
+            let dl = *deadline
+                .get_or_insert_with(|| self.timeout(dir).map(crate::timeout::deadline_after));
             self.wait(dir, what, dl)?;
         }
     }

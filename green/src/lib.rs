@@ -7,6 +7,7 @@ mod hub;
 mod io;
 mod local;
 mod mutex;
+pub mod net;
 mod overflow;
 mod park;
 mod pool;

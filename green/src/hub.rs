@@ -71,16 +71,16 @@ pub(crate) struct Scope {
 
 /// A green thread (or the root) as its hub sees it.
 pub(crate) struct Task {
-    pub(crate) id: u64,
-    pub(crate) name: Option<Arc<str>>,
+    id: Cell<u64>,
+    name: RefCell<Option<Arc<str>>>,
     slot: u32,
-    gen: u32,
+    gen: Cell<u32>,
     pub(crate) state: Cell<State>,
     epoch: Cell<u64>,
     wake: Cell<Wake>,
     pub(crate) yielder: YielderSlot,
     coro: RefCell<Option<Coro>>,
-    stack_size: usize,
+    stack_size: Cell<usize>,
     guard: Cell<crate::overflow::Guard>,
     pub(crate) killed: Cell<bool>,
     pub(crate) scopes: RefCell<Vec<Scope>>,
@@ -91,6 +91,16 @@ pub(crate) struct Task {
 impl Task {
     pub(crate) fn is_root(&self) -> bool {
         self.slot == 0
+    }
+
+    /// The green thread's id (0 for the root).
+    pub(crate) fn id(&self) -> u64 {
+        self.id.get()
+    }
+
+    /// The green thread's name (for the root, the OS thread's).
+    pub(crate) fn name(&self) -> Option<Arc<str>> {
+        self.name.borrow().clone()
     }
 }
 
@@ -103,7 +113,6 @@ pub(crate) enum Msg {
 
 /// The `Send + Sync` face of a hub: a message queue and its wake-up.
 pub(crate) struct Remote {
-    pub(crate) hub_id: usize,
     queue: Mutex<Vec<Msg>>,
     sender: AsyncSender,
     /// Holders that may still wake this hub from elsewhere (blocking-pool
@@ -153,28 +162,50 @@ static LIVE_HUBS: AtomicUsize = AtomicUsize::new(0);
 /// a sleeping thread costs tens of microseconds on shared VMs.
 const SPIN: Duration = Duration::from_micros(20);
 
-/// Names a green thread from any thread.
-#[derive(Clone)]
+/// Names a green thread from any thread: plain ids, no reference count.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct TaskRef {
-    remote: Arc<Remote>,
+    hub_id: usize,
     slot: u32,
     gen: u32,
 }
 
 impl TaskRef {
+    /// As two words: the hub id (never 0) and slot and generation.
+    pub(crate) fn pack(self) -> (usize, u64) {
+        (
+            self.hub_id,
+            (u64::from(self.slot) << 32) | u64::from(self.gen),
+        )
+    }
+
+    pub(crate) fn unpack(hub_id: usize, slot_gen: u64) -> TaskRef {
+        TaskRef {
+            hub_id,
+            slot: (slot_gen >> 32) as u32,
+            gen: slot_gen as u32,
+        }
+    }
+
     pub(crate) fn kill(&self) {
-        if let Some(h) = try_current() {
-            if h.id == self.remote.hub_id {
+        let done = with_existing(|h| match h {
+            Some(h) if h.id == self.hub_id => {
                 if let Some(t) = h.lookup(self.slot, self.gen) {
                     h.kill(&t);
                 }
-                return;
+                true
+            }
+            _ => false,
+        });
+        if !done {
+            // A hub that is gone has nothing left to kill.
+            if let Some(remote) = remote_of(self.hub_id) {
+                remote.send(Msg::Kill {
+                    slot: self.slot,
+                    gen: self.gen,
+                });
             }
         }
-        self.remote.send(Msg::Kill {
-            slot: self.slot,
-            gen: self.gen,
-        });
     }
 }
 
@@ -282,7 +313,6 @@ impl Hub {
         watcher.set_ref(false);
         watcher.start();
         let remote = Arc::new(Remote {
-            hub_id: id,
             queue: Mutex::new(Vec::new()),
             sender: watcher.sender(),
             keepalive: AtomicUsize::new(0),
@@ -320,9 +350,9 @@ impl Hub {
 
     pub(crate) fn task_ref(&self, task: &Task) -> TaskRef {
         TaskRef {
-            remote: self.remote.clone(),
+            hub_id: self.id,
             slot: task.slot,
-            gen: task.gen,
+            gen: task.gen.get(),
         }
     }
 
@@ -341,7 +371,7 @@ impl Hub {
         Parker {
             hub_id: self.id,
             slot: cur.slot,
-            gen: cur.gen,
+            gen: cur.gen.get(),
             epoch,
         }
     }
@@ -356,9 +386,14 @@ impl Hub {
     }
 
     fn wake(&self, slot: u32, gen: u32, epoch: u64, why: Wake) {
-        if let Some(task) = self.lookup(slot, gen) {
-            if task.epoch.get() == epoch {
-                self.make_runnable(&task, why);
+        let tasks = self.tasks.borrow();
+        if let Some(TaskSlot {
+            gen: g,
+            task: Some(task),
+        }) = tasks.get(slot as usize)
+        {
+            if *g == gen && task.epoch.get() == epoch {
+                self.make_runnable(task, why);
             }
         }
     }
@@ -406,7 +441,8 @@ impl Hub {
         self.make_runnable(task, Wake::Killed);
     }
 
-    /// Creates a green thread and queues it to run.
+    /// Creates a green thread and queues it to run. A finished green
+    /// thread's record is reused when nothing else holds it.
     pub(crate) fn spawn_task(
         &self,
         id: u64,
@@ -415,30 +451,42 @@ impl Hub {
         body: impl FnOnce() + 'static,
     ) -> std::io::Result<Rc<Task>> {
         let stack = self.take_stack(stack_size)?;
-        let (slot, gen) = {
+        let task = {
             let mut tasks = self.tasks.borrow_mut();
-            match self.free.borrow_mut().pop() {
+            let free = self.free.borrow_mut().pop();
+            match free {
                 Some(slot) => {
                     let s = &mut tasks[slot as usize];
-                    s.gen = s.gen.wrapping_add(1);
-                    (slot, s.gen)
+                    match &s.task {
+                        Some(t) if Rc::strong_count(t) == 1 => {
+                            t.reset(id, name, s.gen, stack_size);
+                            t.clone()
+                        }
+                        _ => {
+                            let t = Rc::new(Task::new(id, slot, s.gen, name, stack_size));
+                            s.task = Some(t.clone());
+                            t
+                        }
+                    }
                 }
                 None => {
                     let slot = u32::try_from(tasks.len()).expect("too many green threads");
-                    tasks.push(TaskSlot { gen: 0, task: None });
-                    (slot, 0)
+                    let t = Rc::new(Task::new(id, slot, 0, name, stack_size));
+                    tasks.push(TaskSlot {
+                        gen: 0,
+                        task: Some(t.clone()),
+                    });
+                    t
                 }
             }
         };
-        let task = Rc::new(Task::new(id, slot, gen, name, stack_size));
         task.guard.set(crate::overflow::Guard::new(
             corosensei::stack::Stack::limit(&stack).get(),
             id,
-            task.name.as_deref(),
+            task.name.borrow().as_deref(),
             stack_size,
         ));
         *task.coro.borrow_mut() = Some(coro::create(stack, body));
-        self.tasks.borrow_mut()[slot as usize].task = Some(task.clone());
         self.live.set(self.live.get() + 1);
         self.runq.borrow_mut().push_back(task.clone());
         Ok(task)
@@ -498,12 +546,22 @@ impl Hub {
     fn finish(&self, task: &Rc<Task>, co: Coro) {
         task.state.set(State::Done);
         let stack = co.into_stack();
-        if task.stack_size == default_stack_size() && self.stacks.borrow().len() < POOL_MAX {
+        if task.stack_size.get() == default_stack_size() && self.stacks.borrow().len() < POOL_MAX {
             self.stacks.borrow_mut().push(stack);
         }
-        task.timer.borrow_mut().take();
-        let mut tasks = self.tasks.borrow_mut();
-        tasks[task.slot as usize].task = None;
+        if let Some(t) = task.timer.borrow().as_ref() {
+            t.stop();
+        }
+        // Green-thread-locals die with their green thread.
+        let locals = std::mem::take(&mut *task.locals.borrow_mut());
+        drop(locals);
+        {
+            // The record stays for reuse; the new generation makes every
+            // handle to the finished green thread stale.
+            let mut tasks = self.tasks.borrow_mut();
+            let s = &mut tasks[task.slot as usize];
+            s.gen = s.gen.wrapping_add(1);
+        }
         self.free.borrow_mut().push(task.slot);
         self.live.set(self.live.get() - 1);
     }
@@ -684,10 +742,13 @@ impl Hub {
     fn arm_timer(&self, task: &Rc<Task>, deadline: u64) {
         let mut timer = task.timer.borrow_mut();
         let t = timer.get_or_insert_with(|| {
-            let (slot, gen) = (task.slot, task.gen);
+            // The timer belongs to the record, which is reused: it is stopped
+            // whenever a park ends, so when it fires it is the current park's.
+            let slot = task.slot;
             Timer::new(&self.lp, move |_| {
                 if let Some(h) = try_current() {
-                    if let Some(task) = h.lookup(slot, gen) {
+                    let task = h.tasks.borrow()[slot as usize].task.clone();
+                    if let Some(task) = task {
                         h.make_runnable(&task, Wake::Deadline);
                     }
                 }
@@ -759,22 +820,37 @@ impl Hub {
 impl Task {
     fn new(id: u64, slot: u32, gen: u32, name: Option<Arc<str>>, stack_size: usize) -> Task {
         Task {
-            id,
-            name,
+            id: Cell::new(id),
+            name: RefCell::new(name),
             slot,
-            gen,
+            gen: Cell::new(gen),
             state: Cell::new(State::Runnable),
             epoch: Cell::new(0),
             wake: Cell::new(Wake::None),
             yielder: YielderSlot::default(),
             coro: RefCell::new(None),
-            stack_size,
+            stack_size: Cell::new(stack_size),
             guard: Cell::new(crate::overflow::Guard::NONE),
             killed: Cell::new(false),
             scopes: RefCell::new(Vec::new()),
             timer: RefCell::new(None),
             locals: RefCell::new(Vec::new()),
         }
+    }
+}
+
+impl Task {
+    /// Makes a finished record a fresh green thread.
+    fn reset(&self, id: u64, name: Option<Arc<str>>, gen: u32, stack_size: usize) {
+        debug_assert_eq!(self.state.get(), State::Done);
+        self.id.set(id);
+        *self.name.borrow_mut() = name;
+        self.gen.set(gen);
+        self.state.set(State::Runnable);
+        self.wake.set(Wake::None);
+        self.stack_size.set(stack_size);
+        self.killed.set(false);
+        self.scopes.borrow_mut().clear();
     }
 }
 

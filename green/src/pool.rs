@@ -76,7 +76,7 @@ impl Drop for Slot {
 }
 
 fn current_id() -> u64 {
-    hub::with(|h| h.current().id)
+    hub::with(|h| h.current().id())
 }
 
 /// A pool of at most `size` concurrently running green threads (eventlet's

@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -76,8 +76,6 @@ type Link<T> = Box<dyn FnOnce(Result<&T, &JoinError>) + Send>;
 
 struct PacketState<T> {
     result: Option<Result<T, JoinError>>,
-    /// Where the green thread runs, once it has been placed on a hub.
-    task: Option<TaskRef>,
     taken: bool,
     waiters: WaitList,
     links: Vec<Link<T>>,
@@ -88,6 +86,10 @@ pub(crate) struct Packet<T> {
     done: AtomicBool,
     started: AtomicBool,
     kill_requested: AtomicBool,
+    /// Where the green thread runs, once it has been placed on a hub: its
+    /// hub's id (0 until placed) and its slot and generation, written first.
+    task_hub: AtomicUsize,
+    task_slot: AtomicU64,
     id: u64,
     name: Option<Arc<str>>,
 }
@@ -97,7 +99,6 @@ impl<T> Packet<T> {
         Packet {
             state: Mutex::new(PacketState {
                 result: None,
-                task: None,
                 taken: false,
                 waiters: WaitList::default(),
                 links: Vec::new(),
@@ -105,8 +106,26 @@ impl<T> Packet<T> {
             done: AtomicBool::new(false),
             started: AtomicBool::new(false),
             kill_requested: AtomicBool::new(false),
+            task_hub: AtomicUsize::new(0),
+            task_slot: AtomicU64::new(0),
             id,
             name,
+        }
+    }
+
+    fn set_task(&self, t: TaskRef) {
+        let (hub_id, slot_gen) = t.pack();
+        self.task_slot.store(slot_gen, Ordering::Relaxed);
+        self.task_hub.store(hub_id, Ordering::Release);
+    }
+
+    fn task(&self) -> Option<TaskRef> {
+        match self.task_hub.load(Ordering::Acquire) {
+            0 => None,
+            hub_id => Some(TaskRef::unpack(
+                hub_id,
+                self.task_slot.load(Ordering::Relaxed),
+            )),
         }
     }
 
@@ -199,9 +218,11 @@ impl<T> GreenThread<T> {
     /// will not start. It is up to its code to return; `join` then reports
     /// [`JoinError::Killed`]. Does not wait: `join` for that.
     pub fn kill(&self) {
-        self.packet.kill_requested.store(true, Ordering::Release);
-        let task = self.packet.state.lock().task.clone();
-        if let Some(t) = task {
+        self.packet.kill_requested.store(true, Ordering::SeqCst);
+        // Pairs with the fence in `spawn_packet`: either it sees the request,
+        // or we see where the green thread runs (or both; killing is idempotent).
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if let Some(t) = self.packet.task() {
             t.kill();
         }
     }
@@ -416,8 +437,9 @@ impl Builder {
         let stack = self.stack_size.unwrap_or_else(hub::default_stack_size);
         hub::with(|h| {
             let task = h.spawn_task(id, self.name, stack, body)?;
-            packet.state.lock().task = Some(h.task_ref(&task));
-            if packet.kill_requested.load(Ordering::Acquire) {
+            packet.set_task(h.task_ref(&task));
+            std::sync::atomic::fence(Ordering::SeqCst);
+            if packet.kill_requested.load(Ordering::SeqCst) {
                 h.kill(&task);
             }
             Ok(())
@@ -613,8 +635,8 @@ pub fn current() -> Current {
     hub::with(|h| {
         let t = h.current();
         Current {
-            id: t.id,
-            name: t.name.clone(),
+            id: t.id(),
+            name: t.name(),
         }
     })
 }

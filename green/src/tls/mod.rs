@@ -19,12 +19,12 @@
 //!
 //! # Examples
 //!
-//! A server and a client on loopback, each on its own OS thread over std sockets (the
+//! A server on a green thread and a client in `main`, over green sockets on loopback (the
 //! hidden lines make the certificate and key files with rcgen):
 //!
 //! ```
 //! use std::io::{Read, Write};
-//! use std::net::{TcpListener, TcpStream};
+//! use thicket_green::net::{TcpListener, TcpStream};
 //! use thicket_green::tls;
 //!
 //! # let dir = std::env::temp_dir().join(format!("thicket-tls-doc-{}", std::process::id()));
@@ -45,20 +45,21 @@
 //!
 //! let listener = TcpListener::bind("127.0.0.1:0")?;
 //! let addr = listener.local_addr()?;
-//! let server = std::thread::spawn(move || -> std::io::Result<()> {
+//! let server = thicket_green::spawn(move || -> std::io::Result<()> {
 //!     let (tcp, _) = listener.accept()?;
 //!     let mut stream = tls::wrap_server(tcp, server_config)?;
-//!     let mut line = [0; 5];
-//!     stream.read_exact(&mut line)?;
-//!     stream.write_all(&line)?;
+//!     let mut word = [0; 5];
+//!     stream.read_exact(&mut word)?;
+//!     stream.write_all(&word)?;
 //!     stream.close()
 //! });
 //!
+//! // The handshake parks `main` until the server green thread has answered.
 //! let mut stream = tls::wrap_client(TcpStream::connect(addr)?, "localhost", client_config)?;
 //! assert_eq!(stream.alpn_protocol(), Some(&b"echo/1"[..]));
 //! stream.write_all(b"hello")?;
 //! let mut echoed = String::new();
-//! stream.read_to_string(&mut echoed)?; // Ok at the server's close_notify
+//! stream.read_to_string(&mut echoed)?; // ends at the server's close_notify
 //! assert_eq!(echoed, "hello");
 //! server.join().unwrap()?;
 //! # std::fs::remove_dir_all(&dir)?;
@@ -98,7 +99,7 @@ pub use rustls::{ClientConfig, RootCertStore, ServerConfig};
 ///
 /// ```no_run
 /// use std::io::{Read, Write};
-/// use std::net::TcpStream;
+/// use thicket_green::net::TcpStream;
 /// use thicket_green::tls;
 ///
 /// let config = tls::client_config_with_ca("ca.pem", &[b"http/1.1"])?;
@@ -133,20 +134,26 @@ pub fn wrap_client<S: Read + Write>(
 ///
 /// ```no_run
 /// use std::io::Write;
-/// use std::net::TcpListener;
 /// use std::sync::Arc;
+/// use thicket_green::net::TcpListener;
 /// use thicket_green::tls;
 ///
 /// let config = Arc::new(tls::server_config("cert.pem", "key.pem", &[])?);
 /// let listener = TcpListener::bind("127.0.0.1:8443")?;
-/// for tcp in listener.incoming() {
-///     match tls::wrap_server(tcp?, config.clone()) {
-///         Ok(mut stream) => {
+/// loop {
+///     let (tcp, peer) = listener.accept()?;
+///     let config = config.clone();
+///     // A green thread per connection: a slow handshake holds up no other.
+///     thicket_green::spawn_n(move || {
+///         let greet = || -> std::io::Result<()> {
+///             let mut stream = tls::wrap_server(tcp, config)?;
 ///             stream.write_all(b"hello\n")?;
-///             stream.close()?;
+///             stream.close()
+///         };
+///         if let Err(e) = greet() {
+///             eprintln!("{peer}: {e}");
 ///         }
-///         Err(e) => eprintln!("{e}"),
-///     }
+///     });
 /// }
 /// # Ok::<(), std::io::Error>(())
 /// ```

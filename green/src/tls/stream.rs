@@ -63,7 +63,7 @@ impl<S> TlsStream<S> {
     /// # Examples
     ///
     /// ```no_run
-    /// use std::net::TcpStream;
+    /// use thicket_green::net::TcpStream;
     /// use thicket_green::tls::{self, TlsStream};
     ///
     /// let config = tls::client_config_with_ca("ca.pem", &[])?;

@@ -98,3 +98,28 @@ fn four_mib_each_way_through_s_server() {
     assert!(received == expected);
     stream.close().unwrap();
 }
+
+#[test]
+fn client_speaks_tls12_when_s_server_offers_only_that() {
+    let pki = Pki::new();
+    let (_server, port, _lines) = s_server(&[
+        "-rev",
+        "-tls1_2",
+        "-cert",
+        pki.cert.to_str().unwrap(),
+        "-key",
+        pki.key.to_str().unwrap(),
+    ]);
+    let config = tls::client_config_with_ca(&pki.ca, &[]).unwrap();
+    let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut stream = tls::wrap_client(tcp, "localhost", config).unwrap();
+    assert_eq!(
+        stream.connection().protocol_version(),
+        Some(tls::rustls::ProtocolVersion::TLSv1_2)
+    );
+    stream.write_all(b"twelve\n").unwrap();
+    let mut reply = [0; 7];
+    stream.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"evlewt\n");
+    stream.close().unwrap();
+}

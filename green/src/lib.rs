@@ -11,6 +11,7 @@ pub mod net;
 mod overflow;
 mod park;
 mod pool;
+pub mod process;
 mod queue;
 mod queue_kinds;
 mod runtime;

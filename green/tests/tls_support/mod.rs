@@ -134,27 +134,31 @@ pub fn free_port() -> u16 {
 
 /// Starts `openssl s_server` on a free port with `args`, and returns once it listens (it
 /// prints "ACCEPT"). The rest of its stdout is drained on a thread and comes back through
-/// the receiver, line by line.
+/// the receiver, line by line. If the port was taken between finding it free and
+/// s_server binding it, s_server exits and another port is tried.
 pub fn s_server(args: &[&str]) -> (ChildGuard, u16, mpsc::Receiver<String>) {
-    let port = free_port();
-    let mut child = ChildGuard::spawn(
-        Command::new("openssl")
-            .arg("s_server")
-            .args(["-accept", &port.to_string(), "-naccept", "1"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null()),
-    );
-    let lines = child.stdout_lines();
-    loop {
-        match lines.recv_timeout(Duration::from_secs(20)) {
-            Ok(line) if line.trim() == "ACCEPT" => break,
-            Ok(_) => {}
-            Err(e) => panic!("openssl s_server did not start listening: {e}"),
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = ChildGuard::spawn(
+            Command::new("openssl")
+                .arg("s_server")
+                .args(["-accept", &port.to_string(), "-naccept", "1"])
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let lines = child.stdout_lines();
+        loop {
+            match lines.recv_timeout(Duration::from_secs(20)) {
+                Ok(line) if line.trim() == "ACCEPT" => return (child, port, lines),
+                Ok(_) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(e) => panic!("openssl s_server did not start listening: {e}"),
+            }
         }
     }
-    (child, port, lines)
+    panic!("openssl s_server exited before listening, five times over");
 }
 
 /// Every line until the child closes its stdout (it exits), waiting at most `limit`.

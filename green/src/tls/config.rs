@@ -215,12 +215,22 @@ pub fn client_config(roots: RootCertStore, alpn: &[&[u8]]) -> io::Result<ClientC
 mod tests {
     use super::*;
 
-    fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("thicket-tls-unit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
-        std::fs::write(&path, contents).unwrap();
-        path
+    /// Writes `contents` to a file of its own, removed when the guard drops.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, contents: &str) -> TempFile {
+            let path = std::env::temp_dir()
+                .join(format!("thicket-tls-unit-{}-{name}", std::process::id()));
+            std::fs::write(&path, contents).unwrap();
+            TempFile(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
     }
 
     #[test]
@@ -237,19 +247,19 @@ mod tests {
 
     #[test]
     fn file_without_items_is_invalid_data() {
-        let path = temp_file("empty.pem", "not a pem file\n");
-        let e = load_certs(&path).unwrap_err();
+        let file = TempFile::new("empty.pem", "not a pem file\n");
+        let e = load_certs(&file.0).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData);
         assert!(e.to_string().contains("no certificate"), "{e}");
-        let e = load_private_key(&path).unwrap_err();
+        let e = load_private_key(&file.0).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData);
         assert!(e.to_string().contains("no private key"), "{e}");
     }
 
     #[test]
     fn malformed_pem_is_invalid_data() {
-        let path = temp_file("broken.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n");
-        let e = load_certs(&path).unwrap_err();
+        let file = TempFile::new("broken.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n");
+        let e = load_certs(&file.0).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData);
         assert!(e.to_string().contains("broken.pem"), "{e}");
     }

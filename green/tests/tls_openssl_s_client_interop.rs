@@ -46,7 +46,10 @@ fn server_exchanges_lines_with_s_client_and_closes_cleanly() {
     let (tcp, _) = listener.accept().unwrap();
     let mut stream = tls::wrap_server(tcp, config).unwrap();
     assert_eq!(stream.sni_hostname(), Some("localhost"));
-    assert!(stream.peer_certificates().is_none(), "no client certificate asked");
+    assert!(
+        stream.peer_certificates().is_none(),
+        "no client certificate asked"
+    );
     let mut line = String::new();
     BufReader::new(&mut stream).read_line(&mut line).unwrap();
     assert_eq!(line, "hello from s_client\n");

@@ -73,7 +73,7 @@ fn green_threads_share_a_subscription_and_others_keep_running() {
 }
 
 #[test]
-fn a_killed_receiver_passes_the_arrival_on() {
+fn a_killed_receiver_takes_nothing_from_the_queue() {
     let a = rt(7);
     let signals = Rc::new(Signals::new(&[a]).unwrap());
     let s = signals.clone();

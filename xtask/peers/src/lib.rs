@@ -5,7 +5,11 @@ pub mod may_rt;
 /// thicket's side: the very workloads of `green/benches`, compiled here as well.
 #[path = "../../../green/benches/workloads.rs"]
 pub mod thicket;
+/// thicket's socket workloads: those of `green/benches/net.rs`.
+#[path = "../../../green/benches/net_workloads.rs"]
+pub mod thicket_net;
 pub mod tokio_ct;
+pub mod tokio_net;
 
 use std::time::Duration;
 
@@ -45,6 +49,13 @@ const fn w(group: &'static str, peer: &'static str, run: fn(u64) -> Duration) ->
 ///   trip (two wake-ups). thicket: `Event` set / wait / clear; tokio: `sync::Notify`
 ///   (`notify_one` / `notified`); may: `sync::Semphore` (`post` / `wait`), the nearest each
 ///   has to a resettable event.
+/// - `tcp_echo_rtt`: a 64-byte message echoed back over one loopback connection, client and
+///   server on one thread; per round trip.
+/// - `tcp_throughput_1`: one connection, both ends on one thread; per 64 KiB chunk sent.
+/// - `tcp_throughput_1000`: 1,000 connections at once on one thread; per 1 KiB on each.
+/// - `forward`: 1 MiB per iteration from a plain sender thread through a forwarder on its own
+///   thread to a plain receiver thread. thicket: two green threads with `net::copy` (splice)
+///   or `net::copy_buffered`; tokio: `copy_bidirectional`; `direct`: no forwarder at all.
 pub const WORKLOADS: &[Workload] = &[
     w("spawn_join", "thicket", thicket::spawn_join),
     w("spawn_join", "tokio", tokio_ct::spawn_join),
@@ -67,6 +78,24 @@ pub const WORKLOADS: &[Workload] = &[
     w("event_wake", "thicket", thicket::event_wake),
     w("event_wake", "tokio", tokio_ct::event_wake),
     w("event_wake", "may", may_rt::event_wake),
+    w("tcp_echo_rtt", "thicket", thicket_net::tcp_echo_rtt),
+    w("tcp_echo_rtt", "tokio", tokio_net::tcp_echo_rtt),
+    w("tcp_throughput_1", "thicket", thicket_net::tcp_throughput_1),
+    w("tcp_throughput_1", "tokio", tokio_net::tcp_throughput_1),
+    w(
+        "tcp_throughput_1000",
+        "thicket",
+        thicket_net::tcp_throughput_1000,
+    ),
+    w(
+        "tcp_throughput_1000",
+        "tokio",
+        tokio_net::tcp_throughput_1000,
+    ),
+    w("forward", "thicket", thicket_net::forward),
+    w("forward", "thicket_buffered", thicket_net::forward_buffered),
+    w("forward", "tokio", tokio_net::forward),
+    w("forward", "direct", thicket_net::forward_direct),
 ];
 
 /// How many green threads `spawn_batch` spawns before running them.

@@ -1,0 +1,236 @@
+//! thicket-green's socket workloads, each `fn(iters) -> Duration` for criterion's `iter_custom`.
+//! Used by `benches/net.rs` and, through a `#[path]` module, by `xtask/peers`, which runs the
+//! same work on tokio. Loopback only; set-up (listeners, connections, threads) is left out of
+//! the timing.
+//!
+//! - `tcp_echo_rtt`: one connection, client and server on one hub; per 64-byte round trip.
+//! - `tcp_throughput_1`: one connection, client and server on one hub; per 64 KiB sent.
+//! - `tcp_throughput_1000`: 1,000 connections at once on one hub; per 1 KiB sent on each
+//!   (1,000 KiB in all).
+//! - `forward`: 1 MiB per iteration from a plain sender thread through a forwarder on a hub
+//!   thread to a plain receiver thread: `thicket` with `net::copy` (splice), `thicket_buffered`
+//!   with `net::copy_buffered`; `direct` is the same sender and receiver with no forwarder.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use thicket_green::net::{self, TcpListener, TcpStream};
+use thicket_green::{spawn, Runtime};
+
+/// Bytes per write in the throughput workloads.
+pub const CHUNK: usize = 64 * 1024;
+/// Bytes per iteration of `forward`.
+pub const MIB: u64 = 1 << 20;
+/// Connections in `tcp_throughput_1000`.
+pub const CONNS: usize = 1000;
+/// Bytes each connection sends per iteration of `tcp_throughput_1000`.
+pub const PER_CONN: usize = 1024;
+
+fn in_green<T: 'static>(f: impl FnOnce() -> T + 'static) -> T {
+    spawn(f).join().expect("benchmark green thread failed")
+}
+
+fn pair() -> (TcpStream, TcpStream) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (s, _) = l.accept().unwrap();
+    c.set_nodelay(true).unwrap();
+    s.set_nodelay(true).unwrap();
+    (c, s)
+}
+
+/// Ping-pong of a 64-byte message over one connection; per round trip.
+pub fn tcp_echo_rtt(iters: u64) -> Duration {
+    in_green(move || {
+        let (mut c, mut s) = pair();
+        let echo = spawn(move || {
+            let mut buf = [0u8; 64];
+            while s.read_exact(&mut buf).is_ok() {
+                s.write_all(&buf).unwrap();
+            }
+        });
+        let mut buf = [7u8; 64];
+        c.write_all(&buf).unwrap();
+        c.read_exact(&mut buf).unwrap();
+        let start = Instant::now();
+        for _ in 0..iters {
+            c.write_all(&buf).unwrap();
+            c.read_exact(&mut buf).unwrap();
+        }
+        let d = start.elapsed();
+        drop(c);
+        echo.join().unwrap();
+        d
+    })
+}
+
+/// What every sender writes: never allocated per connection.
+pub static ONES: [u8; CHUNK] = [1; CHUNK];
+
+/// Reads to end of file through a `buf_len` buffer, then answers one byte; returns the bytes
+/// read.
+fn drain_and_ack(mut s: TcpStream, buf_len: usize) -> u64 {
+    let mut buf = vec![0u8; buf_len];
+    let mut n = 0u64;
+    loop {
+        match s.read(&mut buf).unwrap() {
+            0 => break,
+            k => n += k as u64,
+        }
+    }
+    s.write_all(b"k").unwrap();
+    n
+}
+
+/// Sends `bytes` in `CHUNK` writes, half-closes, and waits for the ack.
+fn send_and_wait(mut c: TcpStream, bytes: u64) {
+    let buf = &ONES;
+    let mut left = bytes;
+    while left > 0 {
+        let k = left.min(CHUNK as u64) as usize;
+        c.write_all(&buf[..k]).unwrap();
+        left -= k as u64;
+    }
+    c.shutdown(Shutdown::Write).unwrap();
+    let mut ack = [0u8; 1];
+    c.read_exact(&mut ack).unwrap();
+}
+
+/// One connection streaming `CHUNK`s to a reader on the same hub; per chunk.
+pub fn tcp_throughput_1(iters: u64) -> Duration {
+    in_green(move || {
+        let (c, s) = pair();
+        let sink = spawn(move || drain_and_ack(s, CHUNK));
+        let start = Instant::now();
+        send_and_wait(c, iters * CHUNK as u64);
+        let d = start.elapsed();
+        assert_eq!(sink.join().unwrap(), iters * CHUNK as u64);
+        d
+    })
+}
+
+/// `CONNS` connections at once, each sending `PER_CONN` bytes per iteration to its own reader.
+pub fn tcp_throughput_1000(iters: u64) -> Duration {
+    in_green(move || {
+        let l = net::listen("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let clients: Vec<TcpStream> = (0..CONNS)
+            .map(|_| {
+                let c = TcpStream::connect(addr).unwrap();
+                c.set_nodelay(true).unwrap();
+                c
+            })
+            .collect();
+        let sinks: Vec<_> = (0..CONNS)
+            .map(|_| {
+                let (s, _) = l.accept().unwrap();
+                s.set_nodelay(true).unwrap();
+                spawn(move || drain_and_ack(s, PER_CONN))
+            })
+            .collect();
+        let bytes = iters * PER_CONN as u64;
+        let start = Instant::now();
+        let senders: Vec<_> = clients
+            .into_iter()
+            .map(|c| spawn(move || send_and_wait(c, bytes)))
+            .collect();
+        for s in senders {
+            s.join().unwrap();
+        }
+        let d = start.elapsed();
+        for s in sinks {
+            assert_eq!(s.join().unwrap(), bytes);
+        }
+        d
+    })
+}
+
+/// A plain thread that accepts one connection and reads it to end of file.
+pub struct Sink {
+    /// Where to send.
+    pub addr: SocketAddr,
+    thread: JoinHandle<u64>,
+}
+
+/// Starts a [`Sink`].
+pub fn sink() -> Sink {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let thread = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut buf = vec![0u8; CHUNK];
+        let mut n = 0u64;
+        loop {
+            match s.read(&mut buf).unwrap() {
+                0 => return n,
+                k => n += k as u64,
+            }
+        }
+    });
+    Sink { addr, thread }
+}
+
+/// Sends `bytes` from this (plain) thread to `to`, which leads to `sink`; the time until the
+/// sink has read them all.
+pub fn send_through(to: SocketAddr, sink: Sink, bytes: u64) -> Duration {
+    let mut c = std::net::TcpStream::connect(to).unwrap();
+    let buf = &ONES;
+    let start = Instant::now();
+    let mut left = bytes;
+    while left > 0 {
+        let k = left.min(CHUNK as u64) as usize;
+        c.write_all(&buf[..k]).unwrap();
+        left -= k as u64;
+    }
+    c.shutdown(Shutdown::Write).unwrap();
+    let got = sink.thread.join().unwrap();
+    let d = start.elapsed();
+    assert_eq!(got, bytes);
+    d
+}
+
+/// `iters` MiB straight from sender to receiver.
+pub fn forward_direct(iters: u64) -> Duration {
+    let s = sink();
+    send_through(s.addr, s, iters * MIB)
+}
+
+type Copy = fn(&TcpStream, &TcpStream) -> std::io::Result<u64>;
+
+fn forward_with(iters: u64, copy: Copy) -> Duration {
+    let s = sink();
+    let target = s.addr;
+    let rt = Runtime::new(1).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let fwd = rt.spawn(move || {
+        let (client, _) = listener.accept().unwrap();
+        let upstream = TcpStream::connect(target).unwrap();
+        let (client, upstream) = (Arc::new(client), Arc::new(upstream));
+        let (c, u) = (client.clone(), upstream.clone());
+        let up = spawn(move || {
+            let n = copy(&c, &u).unwrap();
+            u.shutdown(Shutdown::Write).unwrap();
+            n
+        });
+        let _ = copy(&upstream, &client);
+        let _ = client.shutdown(Shutdown::Write);
+        up.join().unwrap()
+    });
+    let d = send_through(addr, s, iters * MIB);
+    assert_eq!(fwd.join().unwrap(), iters * MIB);
+    d
+}
+
+/// `iters` MiB through a thicket forwarder pumping with `net::copy` (splice on Linux).
+pub fn forward(iters: u64) -> Duration {
+    forward_with(iters, net::copy)
+}
+
+/// `iters` MiB through a thicket forwarder pumping with `net::copy_buffered`.
+pub fn forward_buffered(iters: u64) -> Duration {
+    forward_with(iters, net::copy_buffered)
+}

@@ -1,0 +1,169 @@
+//! The socket workloads of `green/benches/net_workloads.rs` on tokio's `current_thread`
+//! runtime (with its I/O driver): the same loopback traffic, with the same buffer sizes.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::{Builder, Runtime};
+
+use crate::thicket_net::{send_through, sink, CHUNK, CONNS, MIB, ONES, PER_CONN};
+
+fn runtime() -> Runtime {
+    Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .expect("cannot build a tokio runtime")
+}
+
+thread_local! {
+    static RT: Runtime = runtime();
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    RT.with(|rt| rt.block_on(f))
+}
+
+async fn pair() -> (TcpStream, TcpStream) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    let (s, _) = l.accept().await.unwrap();
+    c.set_nodelay(true).unwrap();
+    s.set_nodelay(true).unwrap();
+    (c, s)
+}
+
+/// Ping-pong of a 64-byte message over one connection; per round trip.
+pub fn tcp_echo_rtt(iters: u64) -> Duration {
+    block_on(async move {
+        tokio::spawn(async move {
+            let (mut c, mut s) = pair().await;
+            let echo = tokio::spawn(async move {
+                let mut buf = [0u8; 64];
+                while s.read_exact(&mut buf).await.is_ok() {
+                    s.write_all(&buf).await.unwrap();
+                }
+            });
+            let mut buf = [7u8; 64];
+            c.write_all(&buf).await.unwrap();
+            c.read_exact(&mut buf).await.unwrap();
+            let start = Instant::now();
+            for _ in 0..iters {
+                c.write_all(&buf).await.unwrap();
+                c.read_exact(&mut buf).await.unwrap();
+            }
+            let d = start.elapsed();
+            drop(c);
+            echo.await.unwrap();
+            d
+        })
+        .await
+        .unwrap()
+    })
+}
+
+async fn drain_and_ack(mut s: TcpStream, buf_len: usize) -> u64 {
+    let mut buf = vec![0u8; buf_len];
+    let mut n = 0u64;
+    loop {
+        match s.read(&mut buf).await.unwrap() {
+            0 => break,
+            k => n += k as u64,
+        }
+    }
+    s.write_all(b"k").await.unwrap();
+    n
+}
+
+async fn send_and_wait(mut c: TcpStream, bytes: u64) {
+    let mut left = bytes;
+    while left > 0 {
+        let k = left.min(CHUNK as u64) as usize;
+        c.write_all(&ONES[..k]).await.unwrap();
+        left -= k as u64;
+    }
+    c.shutdown().await.unwrap();
+    let mut ack = [0u8; 1];
+    c.read_exact(&mut ack).await.unwrap();
+}
+
+/// One connection streaming 64 KiB chunks to a reader on the same runtime; per chunk.
+pub fn tcp_throughput_1(iters: u64) -> Duration {
+    block_on(async move {
+        tokio::spawn(async move {
+            let (c, s) = pair().await;
+            let sink = tokio::spawn(drain_and_ack(s, CHUNK));
+            let start = Instant::now();
+            send_and_wait(c, iters * CHUNK as u64).await;
+            let d = start.elapsed();
+            assert_eq!(sink.await.unwrap(), iters * CHUNK as u64);
+            d
+        })
+        .await
+        .unwrap()
+    })
+}
+
+/// 1,000 connections at once, each sending 1 KiB per iteration to its own reader.
+pub fn tcp_throughput_1000(iters: u64) -> Duration {
+    block_on(async move {
+        tokio::spawn(async move {
+            let sock = tokio::net::TcpSocket::new_v4().unwrap();
+            sock.set_reuseaddr(true).unwrap();
+            sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            let l = sock.listen(1024).unwrap();
+            let addr = l.local_addr().unwrap();
+            let mut clients = Vec::with_capacity(CONNS);
+            for _ in 0..CONNS {
+                let c = TcpStream::connect(addr).await.unwrap();
+                c.set_nodelay(true).unwrap();
+                clients.push(c);
+            }
+            let mut sinks = Vec::with_capacity(CONNS);
+            for _ in 0..CONNS {
+                let (s, _) = l.accept().await.unwrap();
+                s.set_nodelay(true).unwrap();
+                sinks.push(tokio::spawn(drain_and_ack(s, PER_CONN)));
+            }
+            let bytes = iters * PER_CONN as u64;
+            let start = Instant::now();
+            let senders: Vec<_> = clients
+                .into_iter()
+                .map(|c| tokio::spawn(send_and_wait(c, bytes)))
+                .collect();
+            for s in senders {
+                s.await.unwrap();
+            }
+            let d = start.elapsed();
+            for s in sinks {
+                assert_eq!(s.await.unwrap(), bytes);
+            }
+            d
+        })
+        .await
+        .unwrap()
+    })
+}
+
+/// `iters` MiB through a tokio forwarder (`copy_bidirectional`) on its own thread.
+pub fn forward(iters: u64) -> Duration {
+    let s = sink();
+    let target: SocketAddr = s.addr;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let fwd = std::thread::spawn(move || {
+        runtime().block_on(async move {
+            let l = TcpListener::from_std(listener).unwrap();
+            let (mut client, _) = l.accept().await.unwrap();
+            let mut upstream = TcpStream::connect(target).await.unwrap();
+            tokio::io::copy_bidirectional(&mut client, &mut upstream)
+                .await
+                .unwrap()
+        })
+    });
+    let d = send_through(addr, s, iters * MIB);
+    assert_eq!(fwd.join().unwrap().0, iters * MIB);
+    d
+}

@@ -18,7 +18,7 @@ const WORKLOADS: &[(&str, Run)] = &[
     ("tcp_throughput_1", net_workloads::tcp_throughput_1),
     ("tcp_throughput_1000", net_workloads::tcp_throughput_1000),
     ("forward", net_workloads::forward),
-    ("forward_buffered", net_workloads::forward_buffered),
+    ("forward_splice", net_workloads::forward_splice),
     ("forward_direct", net_workloads::forward_direct),
 ];
 

@@ -8,8 +8,8 @@
 //! - `tcp_throughput_1000`: 1,000 connections at once on one hub; per 1 KiB sent on each
 //!   (1,000 KiB in all).
 //! - `forward`: 1 MiB per iteration from a plain sender thread through a forwarder on a hub
-//!   thread to a plain receiver thread: `thicket` with `net::copy` (splice), `thicket_buffered`
-//!   with `net::copy_buffered`; `direct` is the same sender and receiver with no forwarder.
+//!   thread to a plain receiver thread: `thicket` with `net::copy` (64 KiB buffer), `thicket_splice`
+//!   with `net::copy_splice`; `direct` is the same sender and receiver with no forwarder.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -225,12 +225,12 @@ fn forward_with(iters: u64, copy: Copy) -> Duration {
     d
 }
 
-/// `iters` MiB through a thicket forwarder pumping with `net::copy` (splice on Linux).
+/// `iters` MiB through a thicket forwarder pumping with `net::copy`.
 pub fn forward(iters: u64) -> Duration {
     forward_with(iters, net::copy)
 }
 
-/// `iters` MiB through a thicket forwarder pumping with `net::copy_buffered`.
-pub fn forward_buffered(iters: u64) -> Duration {
-    forward_with(iters, net::copy_buffered)
+/// `iters` MiB through a thicket forwarder pumping with `net::copy_splice`.
+pub fn forward_splice(iters: u64) -> Duration {
+    forward_with(iters, net::copy_splice)
 }

@@ -1,5 +1,5 @@
 //! 64 MiB each way at once over one connection, checksummed, through plain
-//! reads and writes and through `net::copy` (splice) and `copy_buffered`.
+//! reads and writes and through `net::copy` and `net::copy_splice`.
 
 use std::hash::Hasher;
 use std::io::{self, Read, Write};
@@ -82,9 +82,9 @@ fn both_directions_at_once_arrive_intact() {
 }
 
 #[test]
-fn copy_and_copy_buffered_move_every_byte() {
+fn copy_and_copy_splice_move_every_byte() {
     type Copy = fn(&TcpStream, &TcpStream) -> io::Result<u64>;
-    let copies: [(&str, Copy); 2] = [("splice", net::copy), ("buffered", net::copy_buffered)];
+    let copies: [(&str, Copy); 2] = [("buffered", net::copy), ("splice", net::copy_splice)];
     for (name, copy) in copies {
         // client -> (a, b) pump -> server
         let (client, a) = pair();

@@ -18,8 +18,8 @@
 //!   listener with `SO_REUSEADDR` and a deep backlog, and an accept loop with
 //!   a green thread per connection, a concurrency limit, back-off on
 //!   descriptor exhaustion and a graceful stop ([`Server`]);
-//! - [`copy`] moves bytes from one socket to another, with `splice(2)` (no
-//!   copy through user space) on Linux.
+//! - [`copy`] moves bytes from one socket to another (and [`copy_splice`]
+//!   with `splice(2)`, never through user space).
 //!
 //! Timeouts work like std's (`set_read_timeout`), and every call also ends
 //! at an enclosing [`with_timeout`](crate::with_timeout) deadline or when
@@ -63,7 +63,7 @@ use std::os::fd::FromRawFd;
 
 use crate::io::Source;
 
-pub use self::copy::{copy, copy_buffered, StreamSocket};
+pub use self::copy::{copy, copy_splice, StreamSocket};
 pub use self::serve::{serve, ServeHandle, Server};
 pub use self::tcp::{Incoming, TcpListener, TcpStream};
 pub use self::udp::UdpSocket;

@@ -54,8 +54,8 @@ const fn w(group: &'static str, peer: &'static str, run: fn(u64) -> Duration) ->
 /// - `tcp_throughput_1`: one connection, both ends on one thread; per 64 KiB chunk sent.
 /// - `tcp_throughput_1000`: 1,000 connections at once on one thread; per 1 KiB on each.
 /// - `forward`: 1 MiB per iteration from a plain sender thread through a forwarder on its own
-///   thread to a plain receiver thread. thicket: two green threads with `net::copy` (splice)
-///   or `net::copy_buffered`; tokio: `copy_bidirectional`; `direct`: no forwarder at all.
+///   thread to a plain receiver thread. thicket: two green threads with `net::copy` (64 KiB
+///   buffer) or `net::copy_splice`; tokio: `copy_bidirectional`; `direct`: no forwarder at all.
 pub const WORKLOADS: &[Workload] = &[
     w("spawn_join", "thicket", thicket::spawn_join),
     w("spawn_join", "tokio", tokio_ct::spawn_join),
@@ -93,7 +93,7 @@ pub const WORKLOADS: &[Workload] = &[
         tokio_net::tcp_throughput_1000,
     ),
     w("forward", "thicket", thicket_net::forward),
-    w("forward", "thicket_buffered", thicket_net::forward_buffered),
+    w("forward", "thicket_splice", thicket_net::forward_splice),
     w("forward", "tokio", tokio_net::forward),
     w("forward", "direct", thicket_net::forward_direct),
 ];

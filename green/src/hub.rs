@@ -26,8 +26,11 @@ use crate::park::{Parker, WaitError};
 /// Green threads resumed per scheduler turn before the loop polls again, so
 /// a busy run queue cannot starve I/O and timers.
 const RUN_CAP: usize = 128;
-/// Default-size stacks kept for reuse per hub.
-const POOL_MAX: usize = 1024;
+/// Default-size stacks kept for reuse per hub: enough for a server's
+/// connection churn (a fresh stack costs an mmap, an mprotect and page
+/// faults; a pooled one costs nothing), while bounding the memory that idle
+/// stacks keep resident (their touched pages, typically 8-16 KiB each).
+const POOL_MAX: usize = 4096;
 /// Default stack size: room for formatting, a TLS handshake or serde.
 pub(crate) const DEFAULT_STACK: usize = 256 * 1024;
 

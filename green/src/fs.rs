@@ -2,7 +2,7 @@
 //!
 //! Regular files are always "ready" to the kernel, so they cannot be made
 //! non-blocking; every function here runs its `std::fs` counterpart on a
-//! [`tpool`](crate::tpool) thread instead. The names and signatures mirror
+//! [`tpool`] thread instead. The names and signatures mirror
 //! `std::fs`: change the import, keep the code.
 //!
 //! A call that fails because its green thread was killed or its

@@ -22,7 +22,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -110,7 +110,7 @@ pub(crate) struct Source {
 impl Source {
     /// Takes ownership of `fd` and makes it non-blocking.
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Source> {
-        set_nonblocking(fd.as_raw_fd())?;
+        crate::sys::set_nonblocking(fd.as_fd(), true)?;
         Ok(Source {
             inner: Arc::new(Inner {
                 id: NEXT_SOURCE.fetch_add(1, Ordering::Relaxed),
@@ -430,27 +430,10 @@ fn wait_error(e: WaitError, what: &'static str, dir: Direction) -> io::Error {
     }
 }
 
-/// Sets `O_NONBLOCK` on `fd`.
-pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl with F_GETFL/F_SETFL only reads and writes the flags of
-    // a descriptor the caller owns; an invalid one makes it return -1.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    if flags & libc::O_NONBLOCK == 0 {
-        // SAFETY: as above.
-        if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
+    use std::io::Write;
     use std::os::unix::net::UnixStream;
 
     fn pair() -> (Source, UnixStream) {
@@ -460,12 +443,7 @@ mod tests {
 
     fn read(src: &Source, buf: &mut [u8]) -> io::Result<usize> {
         src.do_io(Direction::Read, "read", || {
-            let mut s = std::mem::ManuallyDrop::new(
-                // SAFETY: the fd stays owned by `src`; ManuallyDrop keeps
-                // this borrowed view from closing it.
-                unsafe { <UnixStream as std::os::fd::FromRawFd>::from_raw_fd(src.fd()) },
-            );
-            s.read(buf)
+            crate::sys::read(src.owned_fd().as_fd(), buf)
         })
     }
 

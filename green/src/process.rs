@@ -41,7 +41,7 @@ use std::cell::{Cell, RefCell};
 use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::rc::Rc;
@@ -52,16 +52,8 @@ pub use std::process::{ExitStatus, Output, Stdio};
 use crate::hub;
 use crate::io::{Direction, Source};
 use crate::park::{Parker, Unparker};
+use crate::sys;
 use crate::timeout::{deadline_after, scope_expired};
-
-/// Turns a `-1` return into the OS error.
-fn cvt(r: libc::c_long) -> io::Result<libc::c_long> {
-    if r == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(r)
-    }
-}
 
 /// A process builder, as [`std::process::Command`]; [`spawn`](Self::spawn)
 /// gives a green [`Child`].
@@ -287,7 +279,7 @@ impl Child {
     /// of making its pipes non-blocking.
     pub fn from_std(mut child: std::process::Child) -> io::Result<Child> {
         let pid = child.id();
-        let pidfd = pidfd_open(pid)?;
+        let pidfd = sys::pidfd_open(pid)?;
         Ok(Child {
             pid,
             pidfd,
@@ -324,18 +316,7 @@ impl Child {
         if self.status.is_some() {
             return Ok(());
         }
-        // SAFETY: pidfd_send_signal takes a pidfd we own, a signal number,
-        // a null siginfo (meaning "as kill(2)") and zero flags.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
-                signum,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
-        cvt(r).map(drop)
+        sys::pidfd_send_signal(self.pidfd.as_fd(), signum)
     }
 
     /// Waits for the process to exit and returns its status; at once if it
@@ -394,14 +375,9 @@ impl Child {
             return Ok(Some(s));
         }
         let pid = libc::pid_t::try_from(self.pid).expect("a spawned pid fits pid_t");
-        let mut raw = 0;
-        // SAFETY: waitpid writes the status through a valid pointer to a
-        // local; it reaps only `pid`, our own unreaped child.
-        let r = unsafe { libc::waitpid(pid, &mut raw, libc::WNOHANG) };
-        match r {
-            -1 => Err(io::Error::last_os_error()),
-            0 => Ok(None),
-            _ => {
+        match sys::waitpid_nohang(pid)? {
+            None => Ok(None),
+            Some(raw) => {
                 let status = ExitStatus::from_raw(raw);
                 self.status = Some(status);
                 Ok(Some(status))
@@ -490,44 +466,6 @@ impl fmt::Debug for Child {
     }
 }
 
-fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
-    let pid = libc::pid_t::try_from(pid)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "pid out of range"))?;
-    // SAFETY: pidfd_open takes a pid and flags by value and returns a new
-    // descriptor (close-on-exec) or -1.
-    let fd = cvt(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
-    let fd = RawFd::try_from(fd).expect("the kernel returns descriptors that fit c_int");
-    // SAFETY: the kernel just returned this descriptor; nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// Clears `O_NONBLOCK`, for a pipe end handed on to another process.
-fn set_blocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: F_GETFL/F_SETFL only read and write the flags of a descriptor
-    // the caller owns; an invalid one makes fcntl return -1.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: as above.
-    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-fn sys_read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the call.
-    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-    usize::try_from(n).map_err(|_| io::Error::last_os_error())
-}
-
-fn sys_write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the call.
-    let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
-    usize::try_from(n).map_err(|_| io::Error::last_os_error())
-}
-
 macro_rules! pipe_end {
     ($(#[$doc:meta])* $name:ident, $std:ty, $dir:expr, $timeout_fn:ident) => {
         $(#[$doc])*
@@ -575,7 +513,7 @@ macro_rules! pipe_end {
             fn from(end: $name) -> OwnedFd {
                 let fd = end.src.into_owned_fd();
                 // A pipe end we own: clearing the flag cannot fail.
-                let _ = set_blocking(fd.as_raw_fd());
+                let _ = sys::set_nonblocking(fd.as_fd(), false);
                 fd
             }
         }
@@ -627,9 +565,10 @@ pipe_end!(
 
 impl Write for ChildStdin {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let fd = self.src.fd();
-        self.src
-            .do_io(Direction::Write, "ChildStdin::write", || sys_write(fd, buf))
+        let fd = self.src.owned_fd().as_fd();
+        self.src.do_io(Direction::Write, "ChildStdin::write", || {
+            sys::write(fd, buf)
+        })
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -639,16 +578,16 @@ impl Write for ChildStdin {
 
 impl Read for ChildStdout {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let fd = self.src.fd();
+        let fd = self.src.owned_fd().as_fd();
         self.src
-            .do_io(Direction::Read, "ChildStdout::read", || sys_read(fd, buf))
+            .do_io(Direction::Read, "ChildStdout::read", || sys::read(fd, buf))
     }
 }
 
 impl Read for ChildStderr {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let fd = self.src.fd();
+        let fd = self.src.owned_fd().as_fd();
         self.src
-            .do_io(Direction::Read, "ChildStderr::read", || sys_read(fd, buf))
+            .do_io(Direction::Read, "ChildStderr::read", || sys::read(fd, buf))
     }
 }

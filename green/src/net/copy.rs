@@ -2,10 +2,11 @@
 //! or with `splice(2)` through a pipe on Linux.
 
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::AsFd;
 
 use super::{TcpStream, UnixStream};
 use crate::io::{Direction, Source};
+use crate::sys;
 
 /// Bytes moved per system call.
 const CHUNK: usize = 64 * 1024;
@@ -111,9 +112,7 @@ fn buffered(from: &Source, to: &Source) -> io::Result<u64> {
     let mut total = 0;
     loop {
         let n = from.do_io(Direction::Read, "net::copy", || {
-            // SAFETY: `buf` is valid for `buf.len()` writable bytes and the
-            // descriptor is open for as long as `from` lives.
-            cvt(unsafe { libc::read(from.fd(), buf.as_mut_ptr().cast(), buf.len()) })
+            sys::read(from.owned_fd().as_fd(), &mut buf)
         })?;
         if n == 0 {
             return Ok(total);
@@ -122,9 +121,7 @@ fn buffered(from: &Source, to: &Source) -> io::Result<u64> {
         while done < n {
             let chunk = &buf[done..n];
             let m = to.do_io(Direction::Write, "net::copy", || {
-                // SAFETY: `chunk` is valid for `chunk.len()` readable bytes;
-                // the descriptor is open for as long as `to` lives.
-                cvt(unsafe { libc::write(to.fd(), chunk.as_ptr().cast(), chunk.len()) })
+                sys::write(to.owned_fd().as_fd(), chunk)
             })?;
             if m == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
@@ -135,58 +132,16 @@ fn buffered(from: &Source, to: &Source) -> io::Result<u64> {
     }
 }
 
-fn cvt(r: isize) -> io::Result<usize> {
-    usize::try_from(r).map_err(|_| io::Error::last_os_error())
-}
-
-/// The two ends of a non-blocking pipe.
-#[cfg(target_os = "linux")]
-struct Pipe {
-    read: OwnedFd,
-    write: OwnedFd,
-}
-
-#[cfg(target_os = "linux")]
-impl Pipe {
-    fn new() -> io::Result<Pipe> {
-        let mut fds = [0 as RawFd; 2];
-        // SAFETY: pipe2 writes two descriptors into the array it is given.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: pipe2 succeeded, so both are new descriptors nothing else owns.
-        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        Ok(Pipe { read, write })
-    }
-}
-
-#[cfg(target_os = "linux")]
-fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
-    // SAFETY: splice reads and writes only through the two descriptors,
-    // both open for the duration of the call; null offsets mean "the
-    // current position", as required for pipes and sockets.
-    cvt(unsafe {
-        libc::splice(
-            from,
-            std::ptr::null_mut(),
-            to,
-            std::ptr::null_mut(),
-            len,
-            libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
-        )
-    })
-}
-
 #[cfg(target_os = "linux")]
 fn splice_copy(from: &Source, to: &Source) -> io::Result<u64> {
-    let pipe = Pipe::new()?;
-    let (pr, pw) = (pipe.read.as_raw_fd(), pipe.write.as_raw_fd());
+    let (pr, pw) = sys::pipe2(libc::O_NONBLOCK | libc::O_CLOEXEC)?;
+    let (pr, pw) = (pr.as_fd(), pw.as_fd());
     let mut total = 0;
     loop {
         // The pipe is empty here, so `WouldBlock` can only mean that
         // `from` has nothing to read.
         let n = match from.do_io(Direction::Read, "net::copy", || {
-            splice(from.fd(), pw, CHUNK)
+            sys::splice(from.owned_fd().as_fd(), pw, CHUNK)
         }) {
             Ok(n) => n,
             Err(e) if total == 0 && e.raw_os_error() == Some(libc::EINVAL) => {
@@ -200,7 +155,9 @@ fn splice_copy(from: &Source, to: &Source) -> io::Result<u64> {
         let mut left = n;
         while left > 0 {
             // The pipe holds `left` bytes, so `WouldBlock` means `to` is full.
-            let m = to.do_io(Direction::Write, "net::copy", || splice(pr, to.fd(), left))?;
+            let m = to.do_io(Direction::Write, "net::copy", || {
+                sys::splice(pr, to.owned_fd().as_fd(), left)
+            })?;
             if m == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }

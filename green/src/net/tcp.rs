@@ -6,10 +6,11 @@ use std::net::{self as stdnet, Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use super::{close_socket, each_addr, into_blocking_fd, is_in_progress, source_of, View};
 use crate::io::{Direction, Source};
+use crate::sys;
 
 /// A TCP socket server, listening for connections; green `std::net::TcpListener`.
 ///
@@ -97,29 +98,10 @@ impl TcpListener {
     /// timeout or an enclosing deadline; `ResourceBusy` if another green
     /// thread is already accepting on this listener.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let fd = self.src.fd();
-        let (fd, addr) = self.src.do_io(Direction::Read, "TcpListener::accept", || {
-            // SAFETY: try_init hands accept4 a zeroed sockaddr_storage and
-            // its length; accept4 writes at most that many bytes and the
-            // returned length, as try_init requires.
-            let (fd, addr) = unsafe {
-                SockAddr::try_init(|storage, len| {
-                    let r = libc::accept4(
-                        fd,
-                        storage.cast(),
-                        len,
-                        libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                    );
-                    if r < 0 {
-                        Err(io::Error::last_os_error())
-                    } else {
-                        Ok(r)
-                    }
-                })?
-            };
-            // SAFETY: accept4 returned a new descriptor that nothing else owns.
-            Ok((unsafe { OwnedFd::from_raw_fd(fd) }, addr))
-        })?;
+        let fd = self.src.owned_fd().as_fd();
+        let (fd, addr) = self
+            .src
+            .do_io(Direction::Read, "TcpListener::accept", || sys::accept4(fd))?;
         let addr = addr.as_socket().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidData, "accept: not an IP peer address")
         })?;

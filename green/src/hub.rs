@@ -637,8 +637,8 @@ impl Hub {
         polled.expect("thicket: polling failed");
     }
 
-    /// Spins briefly waiting for a message from another thread; true if one
-    /// came (and was handled).
+    /// Spins briefly waiting for a message from another thread, polling the
+    /// loop now and then; true if something became ready.
     fn spin_for_remote(&self) -> bool {
         if LIVE_HUBS.load(Ordering::Relaxed) < 2 {
             return false;
@@ -651,6 +651,12 @@ impl Hub {
                     return true;
                 }
                 std::hint::spin_loop();
+            }
+            // I/O and timers may be what ends the wait: a spin that only
+            // watched for messages would delay every socket wake-up.
+            self.lp.run_nowait().expect("thicket: polling failed");
+            if !self.runq.borrow().is_empty() || self.root.state.get() == State::Runnable {
+                return true;
             }
             if start.elapsed() > SPIN {
                 return false;

@@ -21,6 +21,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -98,7 +99,29 @@ static NEXT_SOURCE: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
     /// This thread's hub's io watchers, by source id.
-    static WATCHERS: RefCell<HashMap<u64, Io>> = RefCell::new(HashMap::new());
+    static WATCHERS: RefCell<HashMap<u64, Io, BuildHasherDefault<IdHasher>>> =
+        RefCell::new(HashMap::default());
+}
+
+/// Source ids are distinct counters: they need no hashing beyond a mix of
+/// their bits, and SipHash would cost more than the rest of a lookup.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// A non-blocking descriptor that green threads can wait on.
@@ -240,7 +263,7 @@ impl Source {
         deadline: Option<u64>,
     ) -> io::Result<()> {
         let parker = Parker::current();
-        let registered = {
+        let (registered, interest) = {
             let mut w = self.inner.waiters.lock();
             if self.is_closed() {
                 return Err(closed_error(what));
@@ -257,30 +280,39 @@ impl Source {
             }
             side.busy = true;
             side.waker = Some(parker.unparker());
-            w.hubs.contains(&parker.hub_id)
+            (
+                w.hubs.contains(&parker.hub_id),
+                w.interest().unwrap_or(Interest::BOTH),
+            )
         };
-        let result = match self.arm(dir, registered) {
+        let result = match self.arm(dir, registered, interest) {
             Ok(()) => parker
                 .park(what, deadline, &|| true)
                 .map_err(|e| wait_error(e, what, dir)),
             Err(e) => Err(e),
         };
-        let interest = {
+        let stale = {
             let mut w = self.inner.waiters.lock();
             let side = w.side(dir);
             side.busy = false;
-            side.waker = None;
-            w.interest()
+            // Still there: the wait ended without the watcher (timeout, kill)
+            // or `close` took it; either way the watcher may now watch for
+            // nobody, and an active watcher keeps the hub alive. When the
+            // watcher woke us, its callback has already updated it.
+            let ours = side.waker.take().is_some();
+            (ours || self.is_closed()).then(|| w.interest())
         };
-        let id = self.inner.id;
-        WATCHERS.with(|m| {
-            if let Some(io) = m.borrow().get(&id) {
-                match interest {
-                    Some(i) => io.set_interest(i),
-                    None => io.stop(),
+        if let Some(interest) = stale {
+            let id = self.inner.id;
+            WATCHERS.with(|m| {
+                if let Some(io) = m.borrow().get(&id) {
+                    match interest {
+                        Some(i) => io.set_interest(i),
+                        None => io.stop(),
+                    }
                 }
-            }
-        });
+            });
+        }
         result?;
         // A close while we slept ends the wait with its error.
         self.check_open(what)
@@ -288,7 +320,7 @@ impl Source {
 
     /// Makes this hub's watcher report readiness in `dir`, registering the
     /// descriptor with this hub's loop first if needed.
-    fn arm(&self, dir: Direction, registered: bool) -> io::Result<()> {
+    fn arm(&self, dir: Direction, registered: bool, interest: Interest) -> io::Result<()> {
         let id = self.inner.id;
         if !registered {
             let weak = Arc::downgrade(&self.inner);
@@ -307,12 +339,6 @@ impl Source {
             let hub_id = hub::with(|h| h.id);
             self.inner.waiters.lock().hubs.push(hub_id);
         }
-        let interest = self
-            .inner
-            .waiters
-            .lock()
-            .interest()
-            .unwrap_or(Interest::BOTH);
         WATCHERS.with(|m| {
             let m = m.borrow();
             let io = m.get(&id).expect("registered above or earlier on this hub");

@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod body;
+mod error;
+mod handler;
+mod transport;
+mod upgrade;
+
+pub use http;
+
+pub use crate::body::{Body, BodyReader};
+pub use crate::error::{Error, ErrorKind};
+pub use crate::handler::{Handler, RemoteAddr};
+pub use crate::transport::Transport;
+pub use crate::upgrade::Upgraded;
+
+/// A request as a handler receives it: the `http` crate's type with a
+/// streamed body.
+pub type Request = http::Request<BodyReader>;
+
+/// A response as a handler returns it.
+pub type Response = http::Response<Body>;

@@ -15,7 +15,8 @@ use crate::transport::Transport;
 ///
 /// ```no_run
 /// use std::io::{Read, Write};
-/// use thicket_http::{Body, Response};
+/// use thicket_http::http::Response;
+/// use thicket_http::Body;
 ///
 /// // An echo protocol after `101 Switching Protocols`.
 /// let response = Response::builder()

@@ -4,6 +4,7 @@
 mod body;
 mod error;
 mod handler;
+pub mod proto;
 mod transport;
 mod upgrade;
 

@@ -1,0 +1,469 @@
+//! Request and response heads: start line, fields, and the framing of the
+//! body that follows (RFC 9112 sections 3, 5 and 6).
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode, Uri, Version};
+
+use super::scan::{Rules, Scan};
+use super::{Limits, ParseError};
+
+/// How a message's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// A body of exactly this many bytes (`Content-Length`; 0 when a
+    /// request has neither header).
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Until the connection closes (responses only).
+    Eof,
+}
+
+/// A parsed request head.
+#[derive(Debug)]
+pub struct RequestHead {
+    /// The method.
+    pub method: Method,
+    /// The request target.
+    pub uri: Uri,
+    /// HTTP/1.0 or HTTP/1.1.
+    pub version: Version,
+    /// The header fields, names lowercased, in order.
+    pub headers: HeaderMap,
+    /// How the body is delimited.
+    pub framing: Framing,
+    /// Whether the connection may carry another request after this one.
+    pub keep_alive: bool,
+    /// The client sent `Expect: 100-continue` (HTTP/1.1 only).
+    pub expect_continue: bool,
+    /// The client asks to switch protocols (`Connection: upgrade` with an
+    /// `Upgrade` field), or this is a `CONNECT`.
+    pub upgrade: bool,
+    /// The length of the head in the buffer, including empty lines before
+    /// it: the body starts here.
+    pub len: usize,
+}
+
+/// A parsed response head.
+#[derive(Debug)]
+pub struct ResponseHead {
+    /// The status code.
+    pub status: StatusCode,
+    /// The reason phrase as sent.
+    pub reason: String,
+    /// HTTP/1.0 or HTTP/1.1.
+    pub version: Version,
+    /// The header fields.
+    pub headers: HeaderMap,
+    /// How the body is delimited.
+    pub framing: Framing,
+    /// Whether the connection may carry another request.
+    pub keep_alive: bool,
+    /// The length of the head in the buffer.
+    pub len: usize,
+}
+
+const STACK_HEADERS: usize = 64;
+
+/// Parses a request head from the start of `buf`, strictly (RFC 9112).
+/// `Ok(None)`: the head is not complete yet; call again with the same
+/// `scan` once more bytes are in `buf`.
+///
+/// # Errors
+///
+/// A [`ParseError`] with the status to answer and what was wrong: bare LF
+/// (400), a request line over `max_line` (414), a head over `max_head` or
+/// more than `max_headers` fields (431), an invalid method, target, field
+/// name or value (400), a version other than 1.0 and 1.1 (505), ambiguous
+/// or malformed framing (400: `Content-Length` with `Transfer-Encoding`,
+/// several or malformed lengths, `chunked` not last), a transfer coding
+/// other than `chunked` (501), HTTP/1.1 without exactly one valid `Host`
+/// (400), and an `Expect` other than `100-continue` (417).
+pub fn parse_request(
+    scan: &mut Scan,
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<RequestHead>, ParseError> {
+    let rules = Rules {
+        bare_lf: false,
+        long_line_status: 414,
+    };
+    let Some(found) = scan.find(buf, limits, rules)? else {
+        return Ok(None);
+    };
+    let raw = &buf[found.start..found.end];
+    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    let mut heap;
+    let slots: &mut [httparse::Header<'_>] = if limits.max_headers <= STACK_HEADERS {
+        &mut stack[..limits.max_headers]
+    } else {
+        heap = vec![httparse::EMPTY_HEADER; limits.max_headers];
+        &mut heap
+    };
+    let mut req = httparse::Request::new(slots);
+    match req.parse(raw) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err(ParseError::bad("incomplete request head")),
+        Err(e) => return Err(request_error(e, raw, limits)),
+    }
+    let method = Method::from_bytes(req.method.unwrap_or_default().as_bytes())
+        .map_err(|_| ParseError::bad("invalid method"))?;
+    let version = match req.version {
+        Some(0) => Version::HTTP_10,
+        _ => Version::HTTP_11,
+    };
+    let target = req.path.unwrap_or_default();
+    let uri = parse_target(&method, target)?;
+    let headers = to_header_map(req.headers)?;
+
+    let framing = request_framing(&headers, version)?;
+    let hosts = headers.get_all(header::HOST).iter().count();
+    if hosts > 1 {
+        return Err(ParseError::bad("more than one Host field"));
+    }
+    if let Some(host) = headers.get(header::HOST) {
+        if !host.is_empty() && http::uri::Authority::try_from(host.as_bytes()).is_err() {
+            return Err(ParseError::bad("invalid Host field"));
+        }
+    } else if version == Version::HTTP_11 {
+        return Err(ParseError::bad("HTTP/1.1 request without a Host field"));
+    }
+    let conn = connection_tokens(&headers);
+    let keep_alive = match version {
+        Version::HTTP_10 => conn.keep_alive && !conn.close,
+        _ => !conn.close,
+    };
+    let mut expect_continue = false;
+    if let Some(expect) = headers.get(header::EXPECT) {
+        if headers.get_all(header::EXPECT).iter().count() > 1
+            || !expect.as_bytes().eq_ignore_ascii_case(b"100-continue")
+        {
+            return Err(ParseError::new(417, "unsupported Expect field"));
+        }
+        // RFC 9110 10.1.1: an HTTP/1.0 client cannot be waiting for it.
+        expect_continue = version == Version::HTTP_11;
+    }
+    let upgrade =
+        method == Method::CONNECT || (conn.upgrade && headers.contains_key(header::UPGRADE));
+    Ok(Some(RequestHead {
+        method,
+        uri,
+        version,
+        headers,
+        framing,
+        keep_alive,
+        expect_continue,
+        upgrade,
+        len: found.end,
+    }))
+}
+
+/// Parses a response head from the start of `buf`, as a client does: bare
+/// LF line endings and obsolete line folding are tolerated (RFC 9112 2.2
+/// and 5.2 allow a recipient to), framing is not. `request_method` is the
+/// method of the request this answers (a response to `HEAD` has no body).
+///
+/// # Errors
+///
+/// A [`ParseError`] naming what was wrong (its status is not meaningful to
+/// a client).
+pub fn parse_response(
+    scan: &mut Scan,
+    buf: &[u8],
+    limits: &Limits,
+    request_method: &Method,
+) -> Result<Option<ResponseHead>, ParseError> {
+    let rules = Rules {
+        bare_lf: true,
+        long_line_status: 400,
+    };
+    let Some(found) = scan.find(buf, limits, rules)? else {
+        return Ok(None);
+    };
+    let raw = &buf[found.start..found.end];
+    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut resp = httparse::Response::new(&mut slots);
+    let parsed = httparse::ParserConfig::default()
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .allow_spaces_after_header_name_in_responses(true)
+        .parse_response(&mut resp, raw);
+    match parsed {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => {
+            return Err(ParseError::bad("incomplete response head"));
+        }
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(ParseError::new(
+                431,
+                format!("more than {} header fields", limits.max_headers),
+            ));
+        }
+        Err(e) => return Err(ParseError::bad(format!("invalid response head: {e}"))),
+    }
+    let status = StatusCode::from_u16(resp.code.unwrap_or_default())
+        .map_err(|_| ParseError::bad("invalid status code"))?;
+    let version = match resp.version {
+        Some(0) => Version::HTTP_10,
+        _ => Version::HTTP_11,
+    };
+    let reason = String::from_utf8_lossy(resp.reason.unwrap_or_default().as_bytes()).into_owned();
+    let headers = to_header_map(resp.headers)?;
+    let conn = connection_tokens(&headers);
+    let mut keep_alive = match version {
+        Version::HTTP_10 => conn.keep_alive && !conn.close,
+        _ => !conn.close,
+    };
+    let framing = if request_method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || (request_method == Method::CONNECT && status.is_success())
+    {
+        Framing::Length(0)
+    } else {
+        match transfer_codings(&headers)? {
+            Some(Codings { chunked_last: true }) => Framing::Chunked,
+            // RFC 9112 6.3 (4): a coding other than chunked last means the
+            // body runs until the connection closes.
+            Some(Codings {
+                chunked_last: false,
+            }) => Framing::Eof,
+            None => match content_length(&headers)? {
+                Some(n) => Framing::Length(n),
+                None => Framing::Eof,
+            },
+        }
+    };
+    if framing == Framing::Eof {
+        keep_alive = false;
+    }
+    Ok(Some(ResponseHead {
+        status,
+        reason,
+        version,
+        headers,
+        framing,
+        keep_alive,
+        len: found.end,
+    }))
+}
+
+fn request_error(e: httparse::Error, raw: &[u8], limits: &Limits) -> ParseError {
+    match e {
+        httparse::Error::TooManyHeaders => ParseError::new(
+            431,
+            format!("more than {} header fields", limits.max_headers),
+        ),
+        httparse::Error::HeaderName => ParseError::bad("invalid header field name"),
+        httparse::Error::HeaderValue => ParseError::bad("invalid header field value"),
+        httparse::Error::NewLine => ParseError::bad("malformed line ending"),
+        httparse::Error::Version => {
+            // A well-formed version we do not speak is 505; garbage is 400.
+            let line = raw.split(|&b| b == b'\r').next().unwrap_or_default();
+            let v = line.rsplit(|&b| b == b' ').next().unwrap_or_default();
+            let well_formed = v.len() == 8
+                && v.starts_with(b"HTTP/")
+                && v[5].is_ascii_digit()
+                && v[6] == b'.'
+                && v[7].is_ascii_digit();
+            if well_formed {
+                ParseError::new(505, "HTTP version not supported")
+            } else {
+                ParseError::bad("invalid HTTP version")
+            }
+        }
+        httparse::Error::Token => ParseError::bad("invalid request line"),
+        _ => ParseError::bad("invalid request line"),
+    }
+}
+
+fn parse_target(method: &Method, target: &str) -> Result<Uri, ParseError> {
+    let bytes = target.as_bytes();
+    if bytes.is_empty() {
+        return Err(ParseError::bad("empty request target"));
+    }
+    if let Some(&b) = bytes
+        .iter()
+        .find(|&&b| !(0x21..0x7f).contains(&b) || b == b'#')
+    {
+        return Err(ParseError::bad(if b == b'#' {
+            "fragment in request target"
+        } else {
+            "invalid character in request target"
+        }));
+    }
+    let invalid = || ParseError::bad("invalid request target");
+    if method == Method::CONNECT {
+        // authority-form only (RFC 9112 3.2.3).
+        let auth = http::uri::Authority::try_from(target).map_err(|_| invalid())?;
+        if auth.port_u16().is_none() || target.contains('@') {
+            return Err(invalid());
+        }
+        return Uri::try_from(target).map_err(|_| invalid());
+    }
+    if bytes == b"*" {
+        if method != Method::OPTIONS {
+            return Err(ParseError::bad(
+                "asterisk-form target with a method other than OPTIONS",
+            ));
+        }
+        return Ok(Uri::from_static("*"));
+    }
+    let uri = Uri::try_from(target).map_err(|_| invalid())?;
+    if bytes[0] == b'/' {
+        if uri.scheme().is_some() || uri.authority().is_some() {
+            return Err(invalid());
+        }
+        return Ok(uri);
+    }
+    // absolute-form (RFC 9112 3.2.2): http or https with a host and no
+    // userinfo (RFC 9110 4.2.4 asks recipients to treat userinfo as an
+    // error).
+    match (uri.scheme_str(), uri.authority()) {
+        (Some(s), Some(a))
+            if (s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"))
+                && !a.as_str().contains('@')
+                && !a.host().is_empty() =>
+        {
+            Ok(uri)
+        }
+        _ => Err(invalid()),
+    }
+}
+
+fn to_header_map(fields: &[httparse::Header<'_>]) -> Result<HeaderMap, ParseError> {
+    let mut map = HeaderMap::with_capacity(fields.len());
+    for f in fields {
+        let name = HeaderName::from_bytes(f.name.as_bytes())
+            .map_err(|_| ParseError::bad("invalid header field name"))?;
+        let value = field_value(f.value)?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+/// A field value: no control characters other than HTAB (RFC 9110 5.5);
+/// obs-text bytes are kept.
+pub(super) fn field_value(v: &[u8]) -> Result<HeaderValue, ParseError> {
+    if v.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(ParseError::bad("control character in header field value"));
+    }
+    HeaderValue::from_bytes(v).map_err(|_| ParseError::bad("invalid header field value"))
+}
+
+#[derive(Default)]
+struct ConnectionTokens {
+    close: bool,
+    keep_alive: bool,
+    upgrade: bool,
+}
+
+fn connection_tokens(headers: &HeaderMap) -> ConnectionTokens {
+    let mut t = ConnectionTokens::default();
+    for v in headers.get_all(header::CONNECTION) {
+        for tok in v.as_bytes().split(|&b| b == b',') {
+            let tok = tok.trim_ascii();
+            if tok.eq_ignore_ascii_case(b"close") {
+                t.close = true;
+            } else if tok.eq_ignore_ascii_case(b"keep-alive") {
+                t.keep_alive = true;
+            } else if tok.eq_ignore_ascii_case(b"upgrade") {
+                t.upgrade = true;
+            }
+        }
+    }
+    t
+}
+
+struct Codings {
+    chunked_last: bool,
+}
+
+/// The `Transfer-Encoding` list across all its fields. Every coding must
+/// be `chunked`, exactly once, last: thicket implements no other transfer
+/// coding (501), and `chunked` anywhere but last, or twice, is malformed.
+/// Responses are allowed other codings (the body then runs to EOF).
+fn transfer_codings(headers: &HeaderMap) -> Result<Option<Codings>, ParseError> {
+    let mut any = false;
+    let mut chunked_seen = false;
+    let mut chunked_last = false;
+    for v in headers.get_all(header::TRANSFER_ENCODING) {
+        for coding in v.as_bytes().split(|&b| b == b',') {
+            let coding = coding.trim_ascii();
+            if coding.is_empty() {
+                return Err(ParseError::bad("empty element in Transfer-Encoding"));
+            }
+            any = true;
+            if coding.eq_ignore_ascii_case(b"chunked") {
+                if chunked_seen {
+                    return Err(ParseError::bad("chunked applied twice"));
+                }
+                chunked_seen = true;
+                chunked_last = true;
+            } else {
+                if chunked_seen {
+                    return Err(ParseError::bad("chunked is not the last transfer coding"));
+                }
+                chunked_last = false;
+            }
+        }
+    }
+    Ok(any.then_some(Codings { chunked_last }))
+}
+
+/// One `Content-Length` field of only digits; several (even equal) or a
+/// list are refused rather than guessed at.
+fn content_length(headers: &HeaderMap) -> Result<Option<u64>, ParseError> {
+    let mut values = headers.get_all(header::CONTENT_LENGTH).iter();
+    let Some(v) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ParseError::bad("more than one Content-Length field"));
+    }
+    let b = v.as_bytes();
+    if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
+        return Err(ParseError::bad("malformed Content-Length"));
+    }
+    let n = b.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+    Ok(Some(n))
+}
+
+fn request_framing(headers: &HeaderMap, version: Version) -> Result<Framing, ParseError> {
+    let te = headers.contains_key(header::TRANSFER_ENCODING);
+    let cl = headers.contains_key(header::CONTENT_LENGTH);
+    if te && cl {
+        return Err(ParseError::bad(
+            "Content-Length and Transfer-Encoding together",
+        ));
+    }
+    if te {
+        if version == Version::HTTP_10 {
+            // RFC 9112 6.1: the framing of such a message is faulty.
+            return Err(ParseError::bad("Transfer-Encoding in an HTTP/1.0 request"));
+        }
+        let codings = transfer_codings(headers)?;
+        return match codings {
+            Some(Codings { chunked_last: true }) => {
+                let only_chunked = headers
+                    .get_all(header::TRANSFER_ENCODING)
+                    .iter()
+                    .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+                    .all(|c| c.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+                if only_chunked {
+                    Ok(Framing::Chunked)
+                } else {
+                    Err(ParseError::new(501, "unsupported transfer coding"))
+                }
+            }
+            _ => {
+                // Is it only an unknown coding, or chunked misplaced?
+                Err(ParseError::new(501, "unsupported transfer coding"))
+            }
+        };
+    }
+    Ok(Framing::Length(content_length(headers)?.unwrap_or(0)))
+}
+
+#[cfg(test)]
+mod tests;

@@ -84,6 +84,7 @@ impl Error {
 
     /// Classifies an I/O error from a connection; `context` says what was
     /// being done ("reading the response head").
+    #[allow(dead_code)] // used by the client
     pub(crate) fn from_io(context: &str, e: io::Error) -> Error {
         let kind = match e.kind() {
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ErrorKind::TimedOut,

@@ -3,8 +3,12 @@
 
 mod body;
 mod error;
+mod files;
 mod handler;
+pub mod middleware;
 pub mod proto;
+mod router;
+pub mod server;
 mod transport;
 mod upgrade;
 
@@ -12,7 +16,10 @@ pub use http;
 
 pub use crate::body::{Body, BodyReader};
 pub use crate::error::{Error, ErrorKind};
+pub use crate::files::StaticFiles;
 pub use crate::handler::{Handler, RemoteAddr};
+pub use crate::router::{Params, Router};
+pub use crate::server::{RunningServer, Server, ServerHandle};
 pub use crate::transport::Transport;
 pub use crate::upgrade::Upgraded;
 

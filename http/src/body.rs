@@ -136,6 +136,85 @@ impl Body {
             _ => None,
         }
     }
+
+    /// The bytes the server would send, as a reader: for testing a handler
+    /// without a socket, or for middleware that transforms a body. A file
+    /// body reads its range; an [`upgrade`](Self::upgrade) body reads as
+    /// empty; an `Err` chunk is returned as the read error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use thicket_http::Body;
+    ///
+    /// let body = Body::from_chunks(vec![Ok("ab".into()), Ok("cd".into())]);
+    /// let mut text = String::new();
+    /// body.into_reader().read_to_string(&mut text)?;
+    /// assert_eq!(text, "abcd");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_reader(self) -> Box<dyn Read + Send> {
+        match self.kind {
+            Kind::Empty | Kind::Upgrade(_) => Box::new(io::empty()),
+            Kind::Bytes(b) => Box::new(io::Cursor::new(b)),
+            Kind::Reader { reader, len: None } => reader,
+            Kind::Reader {
+                reader,
+                len: Some(n),
+            } => Box::new(reader.take(n)),
+            Kind::Chunks(chunks) => Box::new(ChunksReader {
+                chunks,
+                current: Bytes::new(),
+            }),
+            Kind::File { file, offset, len } => Box::new(FileRange {
+                file: Some(file),
+                offset,
+                inner: None,
+                len,
+            }),
+        }
+    }
+}
+
+struct ChunksReader {
+    chunks: Box<dyn Iterator<Item = io::Result<Bytes>> + Send>,
+    current: Bytes,
+}
+
+impl Read for ChunksReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.chunks.next() {
+                Some(chunk) => self.current = chunk?,
+                None => return Ok(0),
+            }
+        }
+        let n = self.current.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+/// A file range read lazily, so that a failing seek is a read error.
+struct FileRange {
+    file: Option<File>,
+    offset: u64,
+    len: u64,
+    inner: Option<io::Take<File>>,
+}
+
+impl Read for FileRange {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(mut file) = self.file.take() {
+            io::Seek::seek(&mut file, io::SeekFrom::Start(self.offset))?;
+            self.inner = Some(file.take(self.len));
+        }
+        match &mut self.inner {
+            Some(inner) => inner.read(buf),
+            None => Ok(0),
+        }
+    }
 }
 
 impl Default for Body {

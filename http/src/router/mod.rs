@@ -6,7 +6,6 @@
 //! routes; there are no regular expressions.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -14,7 +13,11 @@ use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use http::{Method, StatusCode};
 use percent_encoding::percent_decode_str;
 
+use self::trie::{parse_pattern, Node, Route, Segment};
+
 use crate::{Body, Handler, Request, Response};
+
+mod trie;
 
 /// A [`Handler`] that picks another handler by the request's method and
 /// path, and hands it the path's parameters as a [`Params`] extension.
@@ -105,38 +108,6 @@ struct RouteDef {
     method: Option<Method>,
     pattern: String,
     handler: Arc<dyn Handler>,
-}
-
-#[derive(Default)]
-struct Node {
-    literals: HashMap<Box<[u8]>, Node>,
-    param: Option<Box<Node>>,
-    /// Routes whose pattern ends with `*name` after this node.
-    wildcard: Option<Endpoints>,
-    /// Routes whose pattern ends at this node.
-    endpoints: Option<Endpoints>,
-    /// The fallback of a router nested at this node's path.
-    fallback: Option<Arc<dyn Handler>>,
-}
-
-#[derive(Default)]
-struct Endpoints {
-    by_method: Vec<(Method, Route)>,
-    any: Option<Route>,
-}
-
-struct Route {
-    pattern: String,
-    /// Parameter names in pattern order; the last is the wildcard's when
-    /// the pattern ends with one.
-    names: Vec<Arc<str>>,
-    handler: Arc<dyn Handler>,
-}
-
-enum Segment {
-    Literal(Vec<u8>),
-    Param(String),
-    Wildcard(String),
 }
 
 impl Router {
@@ -285,55 +256,7 @@ impl Router {
     }
 
     fn add(mut self, method: Option<Method>, pattern: &str, handler: Arc<dyn Handler>) -> Router {
-        let segments = parse_pattern(pattern);
-        let mut node = &mut self.root;
-        let mut names = Vec::new();
-        let mut wildcard = false;
-        for segment in segments {
-            match segment {
-                Segment::Literal(bytes) => {
-                    node = node.literals.entry(bytes.into_boxed_slice()).or_default();
-                }
-                Segment::Param(name) => {
-                    names.push(Arc::from(name));
-                    node = node.param.get_or_insert_with(Box::default);
-                }
-                Segment::Wildcard(name) => {
-                    names.push(Arc::from(name));
-                    wildcard = true;
-                }
-            }
-        }
-        let endpoints = if wildcard {
-            node.wildcard.get_or_insert_with(Endpoints::default)
-        } else {
-            node.endpoints.get_or_insert_with(Endpoints::default)
-        };
-        let route = Route {
-            pattern: pattern.to_string(),
-            names,
-            handler: handler.clone(),
-        };
-        let label = method.as_ref().map_or("ANY", Method::as_str);
-        let existing = match &method {
-            Some(m) => endpoints
-                .by_method
-                .iter()
-                .find(|(em, _)| em == m)
-                .map(|(_, r)| r),
-            None => endpoints.any.as_ref(),
-        };
-        if let Some(existing) = existing {
-            panic!(
-                "route conflict: {label} {pattern} has the same shape as {label} {}, \
-                 registered before; it could never be reached",
-                existing.pattern
-            );
-        }
-        match &method {
-            Some(m) => endpoints.by_method.push((m.clone(), route)),
-            None => endpoints.any = Some(route),
-        }
+        self.root.insert(method.clone(), pattern, handler.clone());
         self.routes.push(RouteDef {
             method,
             pattern: pattern.to_string(),
@@ -491,140 +414,6 @@ fn method_rank(m: &Method) -> usize {
         Method::OPTIONS,
     ];
     ORDER.iter().position(|o| o == m).unwrap_or(ORDER.len())
-}
-
-fn parse_pattern(pattern: &str) -> Vec<Segment> {
-    let Some(rest) = pattern.strip_prefix('/') else {
-        panic!("route pattern {pattern:?} must start with '/'");
-    };
-    let parts: Vec<&str> = rest.split('/').collect();
-    let mut segments = Vec::with_capacity(parts.len());
-    let mut names: Vec<&str> = Vec::new();
-    for (i, part) in parts.iter().enumerate() {
-        let segment = if let Some(name) = part.strip_prefix(':') {
-            assert!(
-                !name.is_empty(),
-                "route pattern {pattern:?}: ':' must be followed by a parameter name"
-            );
-            names.push(name);
-            Segment::Param(name.to_string())
-        } else if let Some(name) = part.strip_prefix('*') {
-            assert!(
-                !name.is_empty(),
-                "route pattern {pattern:?}: '*' must be followed by a parameter name"
-            );
-            assert!(
-                i + 1 == parts.len(),
-                "route pattern {pattern:?}: '*{name}' must be the last segment"
-            );
-            names.push(name);
-            Segment::Wildcard(name.to_string())
-        } else {
-            Segment::Literal(percent_decode_str(part).collect())
-        };
-        segments.push(segment);
-    }
-    for (i, name) in names.iter().enumerate() {
-        assert!(
-            !names[..i].contains(name),
-            "route pattern {pattern:?} names the parameter {name:?} twice"
-        );
-    }
-    segments
-}
-
-impl Node {
-    /// Visits the endpoints matching `segments[i..]` in preference order
-    /// (literal, parameter, wildcard), with the indices of the segments
-    /// captured by parameters and the index where a wildcard starts.
-    fn walk<'n, F>(
-        &'n self,
-        segments: &[Cow<'_, [u8]>],
-        i: usize,
-        captures: &mut Vec<usize>,
-        visit: &mut F,
-    ) -> ControlFlow<()>
-    where
-        F: FnMut(&'n Endpoints, &[usize], Option<usize>) -> ControlFlow<()>,
-    {
-        let Some(segment) = segments.get(i) else {
-            return match &self.endpoints {
-                Some(e) => visit(e, captures, None),
-                None => ControlFlow::Continue(()),
-            };
-        };
-        if let Some(child) = self.literals.get(&**segment) {
-            child.walk(segments, i + 1, captures, visit)?;
-        }
-        if let Some(child) = &self.param {
-            if !segment.is_empty() {
-                captures.push(i);
-                let flow = child.walk(segments, i + 1, captures, visit);
-                captures.pop();
-                flow?;
-            }
-        }
-        match &self.wildcard {
-            Some(e) => visit(e, captures, Some(i)),
-            None => ControlFlow::Continue(()),
-        }
-    }
-
-    /// The node for a literal path, created as needed.
-    fn literal_path(&mut self, path: &str) -> &mut Node {
-        let mut node = self;
-        if path == "/" {
-            return node;
-        }
-        for segment in parse_pattern(path) {
-            if let Segment::Literal(bytes) = segment {
-                node = node.literals.entry(bytes.into_boxed_slice()).or_default();
-            }
-        }
-        node
-    }
-
-    /// The fallback of the deepest nested router whose prefix the path is
-    /// under.
-    fn deepest_fallback(&self, segments: &[Cow<'_, [u8]>]) -> Option<&Arc<dyn Handler>> {
-        let mut node = self;
-        let mut found = node.fallback.as_ref();
-        for segment in segments {
-            match node.literals.get(&**segment) {
-                Some(child) => node = child,
-                None => break,
-            }
-            found = node.fallback.as_ref().or(found);
-        }
-        found
-    }
-}
-
-impl Endpoints {
-    fn find(&self, method: &Method) -> Option<&Route> {
-        let exact = |m: &Method| {
-            self.by_method
-                .iter()
-                .find(|(em, _)| em == m)
-                .map(|(_, r)| r)
-        };
-        exact(method)
-            .or_else(|| {
-                (method == Method::HEAD)
-                    .then(|| exact(&Method::GET))
-                    .flatten()
-            })
-            .or(self.any.as_ref())
-    }
-
-    fn allowed(&self, out: &mut Vec<Method>) {
-        for (m, _) in &self.by_method {
-            out.push(m.clone());
-            if m == Method::GET {
-                out.push(Method::HEAD);
-            }
-        }
-    }
 }
 
 /// The parameters of the route that matched, as a request extension:
@@ -887,23 +676,5 @@ mod tests {
         let _ = Router::new()
             .get("/users/:id", tag("a"))
             .get("/users/:name", tag("b"));
-    }
-
-    #[test]
-    fn malformed_patterns_panic() {
-        let cases: &[(&str, &str)] = &[
-            ("users", "must start with '/'"),
-            ("/a/:", "followed by a parameter name"),
-            ("/a/*", "followed by a parameter name"),
-            ("/a/*rest/b", "must be the last segment"),
-            ("/a/:x/:x", "names the parameter \"x\" twice"),
-        ];
-        for (pattern, want) in cases {
-            let pattern = pattern.to_string();
-            let err = std::panic::catch_unwind(move || Router::new().get(&pattern, tag("x")))
-                .expect_err(want);
-            let msg = err.downcast_ref::<String>().unwrap();
-            assert!(msg.contains(want), "{msg}");
-        }
     }
 }

@@ -26,6 +26,9 @@ pub enum ErrorKind {
     InvalidRequest,
     /// A body could not be decoded (JSON, UTF-8).
     Decode,
+    /// The server answered with an error status (4xx or 5xx); the client's
+    /// `error_for_status` returns it.
+    Status,
     /// Any other I/O error.
     Io,
 }

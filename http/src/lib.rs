@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod body;
+pub mod client;
 mod error;
 mod files;
 mod handler;
@@ -15,6 +16,7 @@ mod upgrade;
 pub use http;
 
 pub use crate::body::{Body, BodyReader};
+pub use crate::client::{Client, ClientBuilder};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::files::StaticFiles;
 pub use crate::handler::{Handler, RemoteAddr};

@@ -164,6 +164,11 @@ static LIVE_HUBS: AtomicUsize = AtomicUsize::new(0);
 /// How long a hub spins for a cross-thread message before it sleeps: waking
 /// a sleeping thread costs tens of microseconds on shared VMs.
 const SPIN: Duration = Duration::from_micros(20);
+/// Spins in a row that may find nothing before a hub stops spinning until
+/// its next cross-thread message: a hub that serves only its own sockets
+/// (an HTTP server's) would otherwise burn a core's worth of polls that
+/// other threads need.
+const SPIN_CREDIT: u32 = 4;
 
 /// Names a green thread from any thread: plain ids, no reference count.
 #[derive(Clone, Copy, Debug)]
@@ -230,6 +235,8 @@ pub(crate) struct Hub {
     stacks: RefCell<Vec<DefaultStack>>,
     pub(crate) live: Cell<usize>,
     inbox: RefCell<Vec<Msg>>,
+    /// Spins left before spinning stops; refilled by each message.
+    spin_credit: Cell<u32>,
 }
 
 thread_local! {
@@ -348,6 +355,7 @@ impl Hub {
             stacks: RefCell::new(Vec::new()),
             live: Cell::new(0),
             inbox: RefCell::new(Vec::new()),
+            spin_credit: Cell::new(SPIN_CREDIT),
         }))
     }
 
@@ -418,6 +426,9 @@ impl Hub {
             let mut q = self.remote.queue.lock();
             self.remote.pending.store(false, Ordering::SeqCst);
             std::mem::swap(&mut inbox, &mut *q);
+        }
+        if !inbox.is_empty() {
+            self.spin_credit.set(SPIN_CREDIT);
         }
         for msg in inbox.drain(..) {
             match msg {
@@ -640,7 +651,8 @@ impl Hub {
     /// Spins briefly waiting for a message from another thread, polling the
     /// loop now and then; true if something became ready.
     fn spin_for_remote(&self) -> bool {
-        if LIVE_HUBS.load(Ordering::Relaxed) < 2 {
+        let credit = self.spin_credit.get();
+        if credit == 0 || LIVE_HUBS.load(Ordering::Relaxed) < 2 {
             return false;
         }
         let start = std::time::Instant::now();
@@ -659,6 +671,7 @@ impl Hub {
                 return true;
             }
             if start.elapsed() > SPIN {
+                self.spin_credit.set(credit - 1);
                 return false;
             }
         }

@@ -347,6 +347,65 @@ impl TcpStream {
             .do_io(Direction::Read, "TcpStream::peek", || self.std().peek(buf))
     }
 
+    /// Reads what has arrived without waiting: `WouldBlock` when nothing
+    /// has (like tokio's `try_read`). Pair it with
+    /// [`readable`](Self::readable) to wait without holding a buffer.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no data is ready; as for [`read`](Read::read)
+    /// otherwise.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.src.is_closed() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "TcpStream::try_read: the socket was closed",
+            ));
+        }
+        loop {
+            match (&*self.std()).read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => return r,
+            }
+        }
+    }
+
+    /// Parks until data (or end of file, or an error) may be ready to
+    /// read, within the read timeout. Call it after
+    /// [`try_read`](Self::try_read) returned `WouldBlock`: readiness is
+    /// reported by edges, and an edge that came before is not seen again.
+    /// A wake-up may be spurious; the next read tells.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{ErrorKind, Write};
+    /// use thicket_green::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let mut client = TcpStream::connect(listener.local_addr()?)?;
+    /// let (server, _) = listener.accept()?;
+    /// let mut buf = [0u8; 16];
+    /// assert_eq!(server.try_read(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+    /// client.write_all(b"hi")?;
+    /// server.readable()?;
+    /// assert_eq!(server.try_read(&mut buf)?, 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `TimedOut` after the read timeout; `NotConnected` once closed;
+    /// `Other` if the green thread is killed.
+    pub fn readable(&self) -> io::Result<()> {
+        let deadline = self
+            .src
+            .timeout(Direction::Read)
+            .map(crate::timeout::deadline_after);
+        self.src
+            .wait(Direction::Read, "TcpStream::readable", deadline)
+    }
+
     /// Sets `TCP_NODELAY` (no Nagle delay for small writes).
     ///
     /// # Errors

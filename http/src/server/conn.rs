@@ -16,7 +16,7 @@ use thicket_green::net::TcpStream;
 use thicket_green::tls::TlsStream;
 
 use super::body::{self, BodyState, Continue, Io, RequestBody};
-use super::buf::{give_write_buf, take_write_buf, ReadBuf};
+use super::buf::{give_write_buf, take_write_buf, ReadBuf, READ_BUF};
 use super::log::Entry;
 use super::respond::{self, error_response, After, ReqInfo};
 use super::{Config, Shared};
@@ -199,16 +199,31 @@ impl Conn<'_> {
         if self.stopping() {
             return Next::Close;
         }
-        self.io().rbuf.release_if_empty();
         let is_tcp = matches!(self.io().transport, Transport::Tcp(_));
         if !is_tcp {
-            // TLS may hold decrypted bytes already: read instead of peeking.
+            // TLS may hold decrypted bytes already: read instead of waiting
+            // for the socket.
             let io = self.io.as_mut().expect("home");
             let _ = io.transport.set_read_timeout(Some(timeout));
-            return match io.rbuf.fill(&mut io.transport, super::buf::READ_BUF) {
+            return match io.rbuf.fill(&mut io.transport, READ_BUF) {
                 Ok(n) if n > 0 => Next::Request,
                 _ => Next::Close,
             };
+        }
+        // What has arrived is read at once; only when nothing has does the
+        // connection give its buffer back and wait.
+        {
+            let io = self.io.as_mut().expect("home");
+            let Transport::Tcp(tcp) = &io.transport else {
+                unreachable!("checked above")
+            };
+            match io.rbuf.fill(&mut TryRead(tcp), READ_BUF) {
+                Ok(0) => return Next::Close,
+                Ok(_) => return Next::Request,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => return Next::Close,
+            }
+            io.rbuf.release_if_empty();
         }
         if self.served > 0 && self.waker.is_none() {
             if let Ok(clone) = self.io().transport.tcp().try_clone() {
@@ -224,14 +239,13 @@ impl Conn<'_> {
         };
         let tcp = self.io().transport.tcp();
         let _ = tcp.set_read_timeout(Some(timeout));
-        let mut probe = [0u8; 1];
-        let r = tcp.peek(&mut probe);
+        let r = tcp.readable();
         if let Some(id) = id {
             self.idle.remove(id);
         }
         match r {
-            Ok(n) if n > 0 => Next::Request,
-            _ => Next::Close,
+            Ok(()) => Next::Request,
+            Err(_) => Next::Close,
         }
     }
 
@@ -498,5 +512,14 @@ impl Conn<'_> {
                 Ok(n) => total += n,
             }
         }
+    }
+}
+
+/// Reads without parking: `WouldBlock` when nothing has arrived.
+struct TryRead<'a>(&'a TcpStream);
+
+impl Read for TryRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.try_read(buf)
     }
 }

@@ -157,6 +157,17 @@ impl ServerConn {
         }
     }
 
+    /// Exactly `n` more bytes (fewer if the client closes first).
+    pub fn read_rest_exact(&mut self, n: usize) -> Vec<u8> {
+        while self.buf.len() < n {
+            if !self.fill() {
+                break;
+            }
+        }
+        let n = n.min(self.buf.len());
+        self.buf.drain(..n).collect()
+    }
+
     /// Whatever else arrived or arrives before the client closes.
     pub fn read_rest(&mut self) -> Vec<u8> {
         while self.fill() {}

@@ -1,0 +1,188 @@
+//! The client against nginx (Debian package `nginx`, which `.ci/run`
+//! installs), started by the test on a loopback port with a configuration
+//! in a temporary directory: keep-alive reuse seen in nginx's own access
+//! log, a chunked upload stored through WebDAV PUT, and a large download
+//! checksummed.
+
+mod client_support;
+
+use std::io::{Cursor, Read};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use client_support::{free_port, pattern, wait_for_port, ChildGuard, Fnv, TempDir};
+use thicket_http::{Body, Client};
+
+struct Nginx {
+    _child: ChildGuard,
+    port: u16,
+    dir: TempDir,
+}
+
+fn nginx_binary() -> String {
+    for candidate in ["/usr/sbin/nginx", "/usr/bin/nginx"] {
+        if Path::new(candidate).exists() {
+            return candidate.to_string();
+        }
+    }
+    let which = Command::new("which").arg("nginx").output();
+    match which {
+        Ok(out) if out.status.success() => {
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        }
+        _ => panic!(
+            "nginx is not installed: this test needs the Debian package `nginx` \
+             (`.ci/run` installs it; locally: apt-get install nginx)"
+        ),
+    }
+}
+
+fn nginx() -> Nginx {
+    let dir = TempDir::new("nginx");
+    let root = dir.path();
+    for sub in ["www", "www/uploads", "logs", "tmp"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    let port = free_port();
+    let r = root.display();
+    // One process, no privilege drop (`master_process off`): it runs as
+    // the current user and writes only under the temporary directory.
+    let conf = format!(
+        "master_process off;
+daemon off;
+worker_processes 1;
+pid {r}/nginx.pid;
+error_log {r}/logs/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    log_format conns '$connection $connection_requests $request_method $uri $status';
+    access_log {r}/logs/access.log conns;
+    client_body_temp_path {r}/tmp/body;
+    proxy_temp_path {r}/tmp/proxy;
+    fastcgi_temp_path {r}/tmp/fastcgi;
+    uwsgi_temp_path {r}/tmp/uwsgi;
+    scgi_temp_path {r}/tmp/scgi;
+    keepalive_timeout 60s;
+    keepalive_requests 1000;
+    default_type application/octet-stream;
+    server {{
+        listen 127.0.0.1:{port};
+        root {r}/www;
+        location /uploads/ {{
+            dav_methods PUT DELETE;
+            create_full_put_path on;
+            client_max_body_size 64m;
+        }}
+    }}
+}}
+"
+    );
+    let conf_path = dir.write("nginx.conf", conf);
+    let mut child = ChildGuard::spawn(
+        Command::new(nginx_binary())
+            .arg("-c")
+            .arg(&conf_path)
+            .arg("-p")
+            .arg(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    );
+    wait_for_port(port, &mut child, "nginx");
+    Nginx {
+        _child: child,
+        port,
+        dir,
+    }
+}
+
+impl Nginx {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// (connection serial, request number on it) per access log line.
+    fn access_log(&self) -> Vec<(String, String, String)> {
+        std::fs::read_to_string(self.dir.path().join("logs/access.log"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                (f[0].to_string(), f[1].to_string(), f[3].to_string())
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn keep_alive_reuses_one_connection() {
+    let nginx = nginx();
+    std::fs::write(nginx.dir.path().join("www/a.txt"), "alpha").unwrap();
+    let client = Client::new();
+    for _ in 0..5 {
+        let resp = client.get(nginx.url("/a.txt")).send().unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.text().unwrap(), "alpha");
+    }
+    // A 404 with a body, read to the end, keeps the connection too.
+    let resp = client.get(nginx.url("/nope")).send().unwrap();
+    assert_eq!(resp.status(), 404);
+    resp.bytes().unwrap();
+    let log = nginx.access_log();
+    assert_eq!(log.len(), 6, "{log:?}");
+    assert!(
+        log.iter().all(|(c, ..)| *c == log[0].0),
+        "one connection: {log:?}"
+    );
+    let numbers: Vec<&str> = log.iter().map(|(_, n, _)| n.as_str()).collect();
+    assert_eq!(numbers, ["1", "2", "3", "4", "5", "6"]);
+}
+
+#[test]
+fn a_chunked_upload_is_stored_exactly() {
+    let nginx = nginx();
+    let client = Client::new();
+    let data = pattern(5 * 1024 * 1024 + 99, 3);
+    let resp = client
+        .put(nginx.url("/uploads/streamed.bin"))
+        .body(Body::from_reader(Cursor::new(data.clone()), None))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{resp:?}");
+    let stored = std::fs::read(nginx.dir.path().join("www/uploads/streamed.bin")).unwrap();
+    assert_eq!(stored.len(), data.len());
+    assert!(stored == data, "the stored upload differs");
+    // And back, over the same connection.
+    let back = client
+        .get(nginx.url("/uploads/streamed.bin"))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    assert!(back == data);
+    let log = nginx.access_log();
+    assert_eq!(log[0].0, log[1].0, "{log:?}");
+}
+
+#[test]
+fn a_large_download_is_checksummed() {
+    let nginx = nginx();
+    let data = pattern(48 * 1024 * 1024 + 5, 9);
+    std::fs::write(nginx.dir.path().join("www/large.bin"), &data).unwrap();
+    let want = Fnv::of(&data);
+    drop(data);
+    let mut resp = Client::new().get(nginx.url("/large.bin")).send().unwrap();
+    assert_eq!(resp.content_length(), Some(48 * 1024 * 1024 + 5));
+    let mut hash = Fnv::default();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = resp.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+        total += n as u64;
+    }
+    assert_eq!(total, 48 * 1024 * 1024 + 5);
+    assert_eq!(hash.0, want);
+}

@@ -1,6 +1,9 @@
 //! Request and response heads: start line, fields, and the framing of the
 //! body that follows (RFC 9112 sections 3, 5 and 6).
 
+use std::mem::MaybeUninit;
+
+use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Uri, Version};
 
@@ -63,7 +66,7 @@ pub struct ResponseHead {
     pub len: usize,
 }
 
-const STACK_HEADERS: usize = 64;
+const STACK_HEADERS: usize = 128;
 
 /// Parses a request head from the start of `buf`, strictly (RFC 9112).
 /// `Ok(None)`: the head is not complete yet; call again with the same
@@ -91,17 +94,22 @@ pub fn parse_request(
     let Some(found) = scan.find(buf, limits, rules)? else {
         return Ok(None);
     };
-    let raw = &buf[found.start..found.end];
-    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    // One copy of the head; field values and the target are slices of it.
+    let shared = Bytes::copy_from_slice(&buf[found.start..found.end]);
+    let raw = &shared[..];
+    // Uninitialised slots: filling 100 empty headers per request cost more
+    // than parsing a small head.
+    let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
     let mut heap;
-    let slots: &mut [httparse::Header<'_>] = if limits.max_headers <= STACK_HEADERS {
+    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if limits.max_headers <= STACK_HEADERS {
         &mut stack[..limits.max_headers]
     } else {
-        heap = vec![httparse::EMPTY_HEADER; limits.max_headers];
+        heap = Vec::with_capacity(limits.max_headers);
+        heap.resize_with(limits.max_headers, MaybeUninit::uninit);
         &mut heap
     };
-    let mut req = httparse::Request::new(slots);
-    match req.parse(raw) {
+    let mut req = httparse::Request::new(&mut []);
+    match req.parse_with_uninit_headers(raw, slots) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => return Err(ParseError::bad("incomplete request head")),
         Err(e) => return Err(request_error(e, raw, limits)),
@@ -113,8 +121,8 @@ pub fn parse_request(
         _ => Version::HTTP_11,
     };
     let target = req.path.unwrap_or_default();
-    let uri = parse_target(&method, target)?;
-    let headers = to_header_map(req.headers)?;
+    let uri = parse_target(&method, target, &shared)?;
+    let headers = to_header_map(req.headers, Some(&shared))?;
 
     let framing = request_framing(&headers, version)?;
     let hosts = headers.get_all(header::HOST).iter().count();
@@ -207,7 +215,7 @@ pub fn parse_response(
         _ => Version::HTTP_11,
     };
     let reason = String::from_utf8_lossy(resp.reason.unwrap_or_default().as_bytes()).into_owned();
-    let headers = to_header_map(resp.headers)?;
+    let headers = to_header_map(resp.headers, None)?;
     let conn = connection_tokens(&headers);
     let mut keep_alive = match version {
         Version::HTTP_10 => conn.keep_alive && !conn.close,
@@ -258,10 +266,13 @@ fn request_error(e: httparse::Error, raw: &[u8], limits: &Limits) -> ParseError 
         httparse::Error::HeaderValue => ParseError::bad("invalid header field value"),
         httparse::Error::NewLine => ParseError::bad("malformed line ending"),
         httparse::Error::Version => {
-            // A well-formed version we do not speak is 505; garbage is 400.
+            // A well-formed version we do not speak is 505; garbage is 400,
+            // and so is a line with more than three parts (a space in the
+            // target), whatever its last word.
             let line = raw.split(|&b| b == b'\r').next().unwrap_or_default();
             let v = line.rsplit(|&b| b == b' ').next().unwrap_or_default();
-            let well_formed = v.len() == 8
+            let well_formed = line.iter().filter(|&&b| b == b' ').count() == 2
+                && v.len() == 8
                 && v.starts_with(b"HTTP/")
                 && v[5].is_ascii_digit()
                 && v[6] == b'.'
@@ -277,7 +288,7 @@ fn request_error(e: httparse::Error, raw: &[u8], limits: &Limits) -> ParseError 
     }
 }
 
-fn parse_target(method: &Method, target: &str) -> Result<Uri, ParseError> {
+fn parse_target(method: &Method, target: &str, head: &Bytes) -> Result<Uri, ParseError> {
     let bytes = target.as_bytes();
     if bytes.is_empty() {
         return Err(ParseError::bad("empty request target"));
@@ -309,7 +320,7 @@ fn parse_target(method: &Method, target: &str) -> Result<Uri, ParseError> {
         }
         return Ok(Uri::from_static("*"));
     }
-    let uri = Uri::try_from(target).map_err(|_| invalid())?;
+    let uri = Uri::from_maybe_shared(head.slice_ref(bytes)).map_err(|_| invalid())?;
     if bytes[0] == b'/' {
         if uri.scheme().is_some() || uri.authority().is_some() {
             return Err(invalid());
@@ -331,24 +342,35 @@ fn parse_target(method: &Method, target: &str) -> Result<Uri, ParseError> {
     }
 }
 
-fn to_header_map(fields: &[httparse::Header<'_>]) -> Result<HeaderMap, ParseError> {
+/// The fields as a map. With `head`, the bytes the fields were parsed
+/// from, values are slices of it instead of copies.
+fn to_header_map(
+    fields: &[httparse::Header<'_>],
+    head: Option<&Bytes>,
+) -> Result<HeaderMap, ParseError> {
     let mut map = HeaderMap::with_capacity(fields.len());
     for f in fields {
         let name = HeaderName::from_bytes(f.name.as_bytes())
             .map_err(|_| ParseError::bad("invalid header field name"))?;
-        let value = field_value(f.value)?;
+        let value = match head {
+            Some(h) => {
+                HeaderValue::from_maybe_shared(h.slice_ref(f.value)).map_err(|_| bad_value())
+            }
+            None => field_value(f.value),
+        }?;
         map.append(name, value);
     }
     Ok(map)
 }
 
+fn bad_value() -> ParseError {
+    ParseError::bad("control character in header field value")
+}
+
 /// A field value: no control characters other than HTAB (RFC 9110 5.5);
 /// obs-text bytes are kept.
 pub(super) fn field_value(v: &[u8]) -> Result<HeaderValue, ParseError> {
-    if v.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-        return Err(ParseError::bad("control character in header field value"));
-    }
-    HeaderValue::from_bytes(v).map_err(|_| ParseError::bad("invalid header field value"))
+    HeaderValue::from_bytes(v).map_err(|_| bad_value())
 }
 
 #[derive(Default)]

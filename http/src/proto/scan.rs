@@ -77,7 +77,7 @@ impl Scan {
             self.started = true;
         }
         while self.pos < buf.len() {
-            let Some(off) = buf[self.pos..].iter().position(|&b| b == b'\n') else {
+            let Some(off) = memchr::memchr(b'\n', &buf[self.pos..]) else {
                 self.pos = buf.len();
                 break;
             };

@@ -1,6 +1,9 @@
 //! The request parser alone: a wrk-style request and a browser-style one,
 //! and a chunked body.
 
+// criterion_group! generates an undocumented function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use thicket_http::proto::{parse_request, Decoder, Framing, Limits, Scan};

@@ -9,6 +9,7 @@ mod client_support;
 use std::io::{Cursor, Read};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use client_support::{free_port, pattern, wait_for_port, ChildGuard, Fnv, TempDir};
 use thicket_http::{Body, Client};
@@ -100,16 +101,27 @@ impl Nginx {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// (connection serial, request number on it) per access log line.
-    fn access_log(&self) -> Vec<(String, String, String)> {
-        std::fs::read_to_string(self.dir.path().join("logs/access.log"))
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let f: Vec<&str> = l.split(' ').collect();
-                (f[0].to_string(), f[1].to_string(), f[3].to_string())
-            })
-            .collect()
+    /// (connection serial, request number on it, path) per access log
+    /// line, once there are `n` lines: nginx logs a request after sending
+    /// its response, so the last line may lag the client a little.
+    fn access_log(&self, n: usize) -> Vec<(String, String, String)> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(self.dir.path().join("logs/access.log"))
+                .unwrap_or_default();
+            let lines: Vec<_> = text
+                .lines()
+                .map(|l| {
+                    let f: Vec<&str> = l.split(' ').collect();
+                    (f[0].to_string(), f[1].to_string(), f[3].to_string())
+                })
+                .collect();
+            if lines.len() >= n || Instant::now() > deadline {
+                return lines;
+            }
+            // A poll interval; the loop ends on the event or the deadline.
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
@@ -127,7 +139,7 @@ fn keep_alive_reuses_one_connection() {
     let resp = client.get(nginx.url("/nope")).send().unwrap();
     assert_eq!(resp.status(), 404);
     resp.bytes().unwrap();
-    let log = nginx.access_log();
+    let log = nginx.access_log(6);
     assert_eq!(log.len(), 6, "{log:?}");
     assert!(
         log.iter().all(|(c, ..)| *c == log[0].0),
@@ -159,7 +171,7 @@ fn a_chunked_upload_is_stored_exactly() {
         .bytes()
         .unwrap();
     assert!(back == data);
-    let log = nginx.access_log();
+    let log = nginx.access_log(2);
     assert_eq!(log[0].0, log[1].0, "{log:?}");
 }
 

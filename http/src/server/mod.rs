@@ -26,7 +26,7 @@ use thicket_green::{Event, Runtime, WaitError};
 use crate::proto::Limits;
 use crate::Handler;
 
-pub use self::log::AccessLog;
+pub use self::log::{AccessLog, TemplateError, DEFAULT_TEMPLATE};
 
 /// Every limit and deadline of a server. [`Server`]'s builder methods set
 /// them; the defaults suit a service on the open internet.

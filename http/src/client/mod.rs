@@ -5,7 +5,7 @@
 //!   clone (clones share the pool) and `Send + Sync`: use one from any green
 //!   thread on any hub, or from plain code.
 //! - [`RequestBuilder`] (from [`Client::get`], [`Client::post`], ...) sets
-//!   headers, a query, a [`Body`](crate::Body) or JSON, and a timeout, then
+//!   headers, a query, a [`Body`] or JSON, and a timeout, then
 //!   [`send`](RequestBuilder::send)s.
 //! - [`Response`] is an `http::Response<BodyReader>`: the body streams from
 //!   the connection, which returns to the pool when the body has been read

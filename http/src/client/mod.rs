@@ -332,8 +332,9 @@ impl ClientBuilder {
     }
 
     /// How long an idle connection is kept for reuse; `None`: until the
-    /// server closes it (noticed at the next request, which is then retried
-    /// if it may be).
+    /// server closes it. There is no reaper thread: expired connections are
+    /// closed by the next request to the client (at most once a second for
+    /// all hosts), or by [`Client::close_idle_connections`].
     pub fn pool_idle_timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
         self.pool.idle_timeout = t.into();
         self

@@ -277,6 +277,11 @@ impl Conn<'_> {
         let log_headers = self.cfg.access_log.as_ref().map(|_| head.headers.clone());
 
         let has_body = head.framing != Framing::Length(0);
+        // Reading the body may wait for the client or send it `100
+        // Continue`: responses held back for pipelining go out first.
+        if has_body && self.flush().is_err() {
+            return Ok(false);
+        }
         let shared_body = has_body.then(|| {
             Arc::new(thicket_green::Mutex::new(BodyState {
                 io: self.io.take(),
@@ -374,6 +379,7 @@ impl Conn<'_> {
         self.served += 1;
         let info = ReqInfo {
             head: method == Method::HEAD,
+            connect: method == Method::CONNECT,
             version,
             keep_alive: keep,
             http10_only: self.cfg.http10_only,
@@ -419,7 +425,13 @@ impl Conn<'_> {
         }
         match sent.after {
             After::KeepAlive => Ok(true),
-            After::Close => Ok(false),
+            After::Close => {
+                // The client may still be sending (pipelined requests):
+                // closing at once would answer those bytes with a reset
+                // that can destroy the response in flight (RFC 9112 9.6).
+                self.linger = true;
+                Ok(false)
+            }
             After::Upgrade(f) => {
                 let mut io = self.io.take().expect("home");
                 let rest = io.rbuf.take_rest();
@@ -450,6 +462,12 @@ impl Conn<'_> {
             if left.is_zero() {
                 return Err(ParseError::new(408, "the request head took too long"));
             }
+            // Responses held back to go out with the next one are sent
+            // before waiting for the rest of it: the client may be waiting
+            // for them before it sends more.
+            if respond::flush(&mut io.transport, &mut self.wbuf).is_err() {
+                return Ok(None);
+            }
             let _ = io.transport.set_read_timeout(Some(left));
             match io.rbuf.fill(&mut io.transport, max) {
                 Ok(0) => return Ok(None),
@@ -470,6 +488,7 @@ impl Conn<'_> {
         let version = head.map_or(Version::HTTP_11, |h| h.version);
         let info = ReqInfo {
             head: false,
+            connect: false,
             version,
             keep_alive: false,
             http10_only: self.cfg.http10_only,

@@ -22,6 +22,7 @@ const STREAM_PIECE: usize = 64 * 1024;
 /// What the request says about how to answer it.
 pub(crate) struct ReqInfo {
     pub head: bool,
+    pub connect: bool,
     pub version: Version,
     pub keep_alive: bool,
     pub http10_only: bool,
@@ -65,7 +66,15 @@ pub(crate) fn write_response(
     h.remove(header::TRANSFER_ENCODING);
     let upgrade = body.is_upgrade();
     let chunked_ok = req.version == Version::HTTP_11 && !req.http10_only;
-    let mode = if upgrade || status.is_informational() || status == StatusCode::NO_CONTENT {
+    // A 2xx to CONNECT has no content and no framing fields: what follows
+    // its head is the tunnel (RFC 9110 9.3.6). Without an upgrade handler
+    // to carry the tunnel, the connection ends after the head.
+    let tunnel = req.connect && status.is_success();
+    if tunnel && !upgrade {
+        keep = false;
+    }
+    let mode = if upgrade || tunnel || status.is_informational() || status == StatusCode::NO_CONTENT
+    {
         h.remove(header::CONTENT_LENGTH);
         Mode::None
     } else if status == StatusCode::NOT_MODIFIED {
@@ -363,6 +372,7 @@ mod tests {
     fn req11() -> ReqInfo {
         ReqInfo {
             head: false,
+            connect: false,
             version: Version::HTTP_11,
             keep_alive: true,
             http10_only: false,

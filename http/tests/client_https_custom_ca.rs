@@ -191,5 +191,8 @@ fn a_certificate_for_another_name_is_a_tls_error() {
         .send()
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Tls, "{e:?}");
-    assert!(e.to_string().contains("not valid for name \"localhost\""), "{e}");
+    assert!(
+        e.to_string().contains("not valid for name \"localhost\""),
+        "{e}"
+    );
 }

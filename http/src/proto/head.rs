@@ -66,7 +66,7 @@ pub struct ResponseHead {
     pub len: usize,
 }
 
-const STACK_HEADERS: usize = 128;
+const STACK_HEADERS: usize = 32;
 
 /// Parses a request head from the start of `buf`, strictly (RFC 9112).
 /// `Ok(None)`: the head is not complete yet; call again with the same
@@ -97,19 +97,22 @@ pub fn parse_request(
     // One copy of the head; field values and the target are slices of it.
     let shared = Bytes::copy_from_slice(&buf[found.start..found.end]);
     let raw = &shared[..];
-    // Uninitialised slots: filling 100 empty headers per request cost more
-    // than parsing a small head.
+    // A few uninitialised slots on the stack (filling 100 empty headers per
+    // request cost more than parsing a small head, and a big array would
+    // keep pages of every connection's stack resident); a head with more
+    // fields is parsed again with heap slots.
     let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
-    let mut heap;
-    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if limits.max_headers <= STACK_HEADERS {
-        &mut stack[..limits.max_headers]
-    } else {
-        heap = Vec::with_capacity(limits.max_headers);
-        heap.resize_with(limits.max_headers, MaybeUninit::uninit);
-        &mut heap
-    };
+    let mut heap: Vec<MaybeUninit<httparse::Header<'_>>> = Vec::new();
     let mut req = httparse::Request::new(&mut []);
-    match req.parse_with_uninit_headers(raw, slots) {
+    let mut parsed =
+        req.parse_with_uninit_headers(raw, &mut stack[..limits.max_headers.min(STACK_HEADERS)]);
+    if matches!(parsed, Err(httparse::Error::TooManyHeaders)) && limits.max_headers > STACK_HEADERS
+    {
+        heap.resize_with(limits.max_headers, MaybeUninit::uninit);
+        req = httparse::Request::new(&mut []);
+        parsed = req.parse_with_uninit_headers(raw, &mut heap);
+    }
+    match parsed {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => return Err(ParseError::bad("incomplete request head")),
         Err(e) => return Err(request_error(e, raw, limits)),

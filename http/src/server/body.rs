@@ -212,7 +212,7 @@ fn read_failed(st: &mut BodyState, e: io::Error) -> io::Error {
 /// Reads and discards what is left of a body, at most `limit` bytes.
 /// Returns whether the body ended cleanly.
 pub(crate) fn drain(st: &mut BodyState, limit: u64) -> bool {
-    let mut scratch = [0u8; 4096];
+    let mut scratch = vec![0u8; 4096];
     let mut drained = 0u64;
     st.max_body = u64::MAX;
     loop {

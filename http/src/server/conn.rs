@@ -522,7 +522,7 @@ impl Conn<'_> {
         }
         let _ = tcp.set_read_timeout(Some(LINGER));
         let deadline = Instant::now() + LINGER;
-        let mut scratch = [0u8; 4096];
+        let mut scratch = vec![0u8; 4096];
         let mut total = 0usize;
         let mut r: &TcpStream = tcp;
         while total < 256 * 1024 && Instant::now() < deadline {

@@ -129,6 +129,11 @@ impl Case {
             .collect()
     }
 
+    /// Whether a request the server reads lacks the Host field.
+    pub fn lacks_host(&self) -> bool {
+        !self.hostless().is_empty()
+    }
+
     /// The outcome of the plan as written (Host rule aside).
     fn planned(&self) -> Outcome {
         match &self.plan {
@@ -424,7 +429,7 @@ impl Report {
     pub fn finish(self, title: &str) {
         let mut s = format!("{title}:");
         for (k, v) in &self.counts {
-            let _ = write!(s, " {k}={v}");
+            let _ = write!(s, " {k}: {v};");
         }
         println!("{s}");
         if !self.failures.is_empty() {
@@ -451,6 +456,9 @@ pub fn run_cases(title: &str, cases: &[Case], delivery: impl Fn(&Case) -> Delive
                 let mut counts = Vec::new();
                 if let Plan::Skip(_) = case.plan {
                     counts.push("skipped".to_owned());
+                    if case.policy.is_some() {
+                        counts.push("decided by POLICY".to_owned());
+                    }
                 } else {
                     let addr = server(case.limits);
                     let d = delivery(case);
@@ -467,14 +475,16 @@ pub fn run_cases(title: &str, cases: &[Case], delivery: impl Fn(&Case) -> Delive
                                 },
                             ));
                         }
-                        counts.push(if variant.is_empty() {
-                            outcome.kind().to_owned()
+                        counts.push(if !variant.is_empty() {
+                            format!("{} (Host inserted)", outcome.kind())
+                        } else if case.lacks_host() {
+                            "400 for lack of Host".to_owned()
                         } else {
-                            format!("host-inserted {}", outcome.kind())
+                            outcome.kind().to_owned()
                         });
                     }
                     if case.policy.is_some() {
-                        counts.push("policy".to_owned());
+                        counts.push("decided by POLICY".to_owned());
                     }
                 }
                 let mut r = report.lock().unwrap();
@@ -493,31 +503,70 @@ pub fn run_cases(title: &str, cases: &[Case], delivery: impl Fn(&Case) -> Delive
 /// A decision recorded in a corpus file's policy table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
-    /// Answered as the corpus describes it (for a case the corpus calls
-    /// invalid, as [`simple_messages`] reads its bytes).
+    /// Answered, parsing as the corpus describes it.
     Accept,
     /// Answered, parsing as another case of the corpus says.
     AcceptLike(&'static str),
+    /// Answered, parsing as [`simple_messages`] reads the bytes (for a
+    /// case the corpus lists no parse for).
+    AcceptSimple,
+    /// Answered as the corpus describes it, except that the first
+    /// request's target reads as given (the `http` crate's URI type
+    /// normalises it).
+    AcceptTarget(&'static str),
+    /// Answered as the corpus describes the first request's head, with
+    /// this body (the corpus stopped before the body).
+    AcceptBody(&'static [u8]),
     /// The first `n` requests answered, the next refused with one of these.
     Reject(usize, &'static [u16]),
-    /// The first `n` requests answered, the next waited for.
+    /// The first `n` requests answered, the body of the next waited for.
     Incomplete(usize),
+    /// The first `n` requests answered, the head of the next waited for:
+    /// it never ends in thicket's reading (so the Host rule never applies
+    /// to it), whatever the corpus's parser made of it.
+    IncompleteHead(usize),
     /// Not run.
     Skip,
 }
 
 impl Policy {
-    /// The plan for a case with `msgs` known requests.
-    pub fn plan(self, reason: &str, msgs: usize) -> Plan {
-        match self {
-            Policy::Accept | Policy::AcceptLike(_) => Plan::Accept(msgs),
+    /// The plan, and the requests with the policy's changes, for a case
+    /// whose corpus describes `msgs` (the first `complete` of them whole).
+    pub fn apply(
+        self,
+        reason: &str,
+        raw: &[u8],
+        mut msgs: Vec<Msg>,
+        complete: usize,
+    ) -> (Plan, Vec<Msg>) {
+        let plan = match self {
+            Policy::Accept | Policy::AcceptLike(_) => Plan::Accept(complete),
+            Policy::AcceptSimple => {
+                msgs = simple_messages(raw);
+                Plan::Accept(msgs.len())
+            }
+            Policy::AcceptTarget(target) => {
+                msgs[0].expected.target = target.as_bytes().to_vec();
+                Plan::Accept(complete)
+            }
+            Policy::AcceptBody(body) => {
+                msgs[0].expected.body = body.to_vec();
+                Plan::Accept(1)
+            }
             Policy::Reject(after, status) => Plan::Reject {
                 after,
                 status: status.to_vec(),
             },
             Policy::Incomplete(after) => Plan::Incomplete { after },
+            Policy::IncompleteHead(after) => {
+                if let Some(m) = msgs.get_mut(after) {
+                    m.head_complete = false;
+                }
+                Plan::Incomplete { after }
+            }
             Policy::Skip => Plan::Skip(reason.to_owned()),
-        }
+        };
+        (plan, msgs)
     }
 }
 

@@ -1,12 +1,17 @@
 //! `cargo xtask bench`: the criterion benchmarks, as a list of suites run one after another,
-//! then a summary table of thicket against its peers.
+//! a summary table of thicket against its peers, then the HTTP load test and the memory per
+//! idle connection of thicket's hello server next to the HTTP peers.
 //!
-//! The suites: the workspace's own `benches/` (every crate but the comparison-only ones), then
-//! `xtask/peers` (thicket-peers), whose groups hold the same work done by thicket and by each
-//! peer (tokio, may; later hyper, may_minihttp, the Python originals) in one criterion run.
-//! The last step reads criterion's results for every group that has a `thicket` function and
-//! at least one peer, and prints the medians with ratios, also written to
-//! `target/bench-summary.md`.
+//! The criterion suites: the workspace's own `benches/` (every crate but the comparison-only
+//! ones), then `xtask/peers` (thicket-peers), whose groups hold the same work done by thicket
+//! and by each peer (tokio, may) in one criterion run. The summary step reads criterion's
+//! results for every group that has a `thicket` function and at least one peer, and prints
+//! the medians with ratios, also written to `target/bench-summary.md`.
+//!
+//! The HTTP part (`load`, `memory`, `report`): thicket's `hello` example, hyper, may_minihttp,
+//! actix-web, gevent and eventlet, each under wrk in turn, then the table of medians written
+//! to `target/bench-http/` and, for a full run, into the guide (`docs/src/benchmarks.md`
+//! between its markers, and `docs/src/benchmarks.json`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,8 +19,37 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use serde_json::{json, Map, Value};
+
+use crate::load::{self, Plan};
+use crate::memory;
 use crate::metadata::Metadata;
+use crate::report::{self, Context};
+use crate::servers::{self, Kind, Readiness};
 use crate::steps::{self, Error, Result, Steps, Workspace};
+
+/// A part of `cargo xtask bench`, as `--only` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The criterion benchmarks and their summary.
+    Criterion,
+    /// wrk against every HTTP server.
+    Http,
+    /// Resident memory per idle connection.
+    Memory,
+}
+
+impl Part {
+    pub const ALL: &'static [(&'static str, Part)] = &[
+        ("criterion", Part::Criterion),
+        ("http", Part::Http),
+        ("memory", Part::Memory),
+    ];
+
+    pub fn parse(name: &str) -> Option<Part> {
+        Part::ALL.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
+    }
+}
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct BenchOpts {
@@ -23,6 +57,38 @@ pub struct BenchOpts {
     pub quick: bool,
     /// Passed to every criterion binary after `--` (a filter, `--save-baseline x`, ...).
     pub extra: Vec<String>,
+    /// The parts to run (`--only`); empty for all.
+    pub only: Vec<Part>,
+    /// The HTTP servers to measure (`--servers`); `None` for all.
+    pub servers: Option<Vec<String>>,
+    /// Seconds per wrk run (`--duration`), instead of 10 (2 with `--quick`).
+    pub duration_secs: Option<u64>,
+    /// Rounds over the servers (`--rounds`), instead of 3 (1 with `--quick`).
+    pub rounds: Option<usize>,
+    /// Idle connections for the memory measurement (`--connections`).
+    pub connections: Option<usize>,
+    /// Whether to write the HTTP table into the guide (`--write-docs`, `--no-docs`);
+    /// `None`: yes for a full run, no with `--quick` (so CI leaves the tree clean).
+    pub docs: Option<bool>,
+}
+
+impl BenchOpts {
+    pub fn runs(&self, part: Part) -> bool {
+        self.only.is_empty() || self.only.contains(&part)
+    }
+
+    pub fn plan(&self) -> Plan {
+        let base = if self.quick { Plan::QUICK } else { Plan::FULL };
+        Plan {
+            rounds: self.rounds.unwrap_or(base.rounds),
+            duration_secs: self.duration_secs.unwrap_or(base.duration_secs),
+            warmup_secs: base.warmup_secs,
+        }
+    }
+
+    pub fn writes_docs(&self) -> bool {
+        self.docs.unwrap_or(!self.quick)
+    }
 }
 
 /// Criterion 0.5 options for `--quick`. (Criterion's own `--quick` still warms up for the full
@@ -66,12 +132,130 @@ pub fn run(ws: &Workspace, opts: &BenchOpts) -> Result<()> {
     let meta = Metadata::load(ws)?;
     let started = SystemTime::now();
     let mut steps = Steps::new("bench");
-    for suite in SUITES {
-        steps.run(suite.name, || (suite.run)(ws, &meta, opts))?;
+    let mut sections: Vec<(&str, Value)> = Vec::new();
+    let mut failures: Vec<String> = Vec::new();
+
+    if opts.runs(Part::Criterion) {
+        for suite in SUITES {
+            steps.run(suite.name, || (suite.run)(ws, &meta, opts))?;
+        }
+        steps.run("summary", || {
+            if let Some(groups) = summary(&meta.target_directory, started)? {
+                let ctx = Context::gather(&ws.root, opts.quick, None);
+                sections.push(("criterion", criterion_json(groups, &ctx, opts)));
+            }
+            Ok(())
+        })?;
     }
-    steps.run("summary", || summary(&meta.target_directory, started))?;
+
+    let (http, mem) = (opts.runs(Part::Http), opts.runs(Part::Memory));
+    if http || mem {
+        let specs = servers::select(opts.servers.as_deref())?;
+        let mut prepared = Vec::new();
+        steps.run("servers", || {
+            prepared = servers::prepare(ws, &meta, &specs);
+            Ok(())
+        })?;
+        let python = prepared.iter().find_map(|(_, r)| match r {
+            Readiness::Ready(p) if matches!(p.spec.kind, Kind::Python { .. }) => {
+                Some(p.program.clone())
+            }
+            _ => None,
+        });
+        let ctx = Context::gather(&ws.root, opts.quick, python.as_deref());
+        let target = &meta.target_directory;
+        if http {
+            steps.run("http", || {
+                let results = load::run(&prepared, opts.plan(), &ws.root, target)?;
+                failures.extend(results.servers.iter().filter_map(|r| r.failure()));
+                sections.push(("http", report::http_json(&results, &ctx)));
+                Ok(())
+            })?;
+        }
+        if mem {
+            steps.run("memory", || {
+                let results = memory::run(
+                    &prepared,
+                    opts.plan(),
+                    opts.connections.unwrap_or(memory::CONNECTIONS),
+                    &ws.root,
+                    target,
+                )?;
+                failures.extend(
+                    results
+                        .servers
+                        .iter()
+                        .filter_map(|r| r.failure().map(|f| format!("memory: {f}"))),
+                );
+                sections.push(("memory", report::memory_json(&results, &ctx)));
+                Ok(())
+            })?;
+        }
+    }
+
+    if !sections.is_empty() {
+        steps.run("report", || {
+            let work = load::work_dir(&meta.target_directory);
+            let table = report::write(&ws.root, &work, &sections, opts.writes_docs())?;
+            if opts.runs(Part::Http) || opts.runs(Part::Memory) {
+                println!("\n{table}");
+            }
+            if !opts.writes_docs() {
+                eprintln!(
+                    "the guide was left alone ({}); `--write-docs` writes it",
+                    if opts.quick { "--quick" } else { "--no-docs" }
+                );
+            }
+            Ok(())
+        })?;
+    }
     steps.summary();
-    Ok(())
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::new(format!(
+            "{} server(s) failed:\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        )))
+    }
+}
+
+/// The `criterion` section of benchmarks.json: group -> medians (ns) and peer / thicket.
+fn criterion_json(
+    groups: BTreeMap<String, BTreeMap<String, f64>>,
+    ctx: &Context,
+    opts: &BenchOpts,
+) -> Value {
+    let mut section = Map::new();
+    ctx.stamp(&mut section);
+    let mut command = String::from("cargo xtask bench");
+    if opts.quick {
+        command.push_str(" --quick");
+    }
+    if !opts.extra.is_empty() {
+        command.push_str(" -- ");
+        command.push_str(&opts.extra.join(" "));
+    }
+    section.insert("command".into(), command.into());
+    section.insert(
+        "ratios_note".into(),
+        "peer median / thicket median: above 1 means thicket is faster".into(),
+    );
+    let groups: Map<String, Value> = groups
+        .into_iter()
+        .map(|(group, f)| {
+            let thicket = f[THICKET];
+            let ratios: Map<String, Value> = f
+                .iter()
+                .filter(|(p, _)| p.as_str() != THICKET)
+                .map(|(p, ns)| (p.clone(), json!(ns / thicket)))
+                .collect();
+            (group, json!({ "median_ns": f, "ratios": ratios }))
+        })
+        .collect();
+    section.insert("groups".into(), Value::Object(groups));
+    Value::Object(section)
 }
 
 /// Arguments for the criterion binaries.
@@ -249,12 +433,16 @@ fn table(groups: &BTreeMap<&str, BTreeMap<&str, f64>>) -> String {
     out
 }
 
-fn summary(target_dir: &Path, since: SystemTime) -> Result<()> {
+/// Prints and writes the table; returns the groups compared (`None` if there were none).
+fn summary(
+    target_dir: &Path,
+    since: SystemTime,
+) -> Result<Option<BTreeMap<String, BTreeMap<String, f64>>>> {
     let results = collect(&target_dir.join("criterion"), since);
     let groups = comparisons(&results);
     if groups.is_empty() {
         eprintln!("no group with thicket and a peer was measured in this run");
-        return Ok(());
+        return Ok(None);
     }
     let text = format!(
         "# thicket against its peers\n\nCriterion medians per operation from `cargo xtask \
@@ -267,7 +455,15 @@ fn summary(target_dir: &Path, since: SystemTime) -> Result<()> {
     fs::write(&path, &text)
         .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
     eprintln!("written to {}", path.display());
-    Ok(())
+    Ok(Some(
+        groups
+            .into_iter()
+            .map(|(g, f)| {
+                let f = f.into_iter().map(|(p, ns)| (p.to_string(), ns)).collect();
+                (g.to_string(), f)
+            })
+            .collect(),
+    ))
 }
 
 #[cfg(test)]
@@ -279,11 +475,47 @@ mod tests {
         let opts = BenchOpts {
             quick: true,
             extra: vec!["timers".into()],
+            ..BenchOpts::default()
         };
         let args = criterion_args(&opts);
         assert_eq!(args.first().map(String::as_str), Some("--warm-up-time"));
         assert_eq!(args.last().map(String::as_str), Some("timers"));
         assert!(criterion_args(&BenchOpts::default()).is_empty());
+    }
+
+    #[test]
+    fn quick_runs_leave_the_guide_alone_unless_asked() {
+        let full = BenchOpts::default();
+        assert!(full.writes_docs());
+        assert_eq!(full.plan(), Plan::FULL);
+        let quick = BenchOpts {
+            quick: true,
+            ..BenchOpts::default()
+        };
+        assert!(!quick.writes_docs());
+        assert_eq!(quick.plan(), Plan::QUICK);
+        let asked = BenchOpts {
+            quick: true,
+            docs: Some(true),
+            duration_secs: Some(5),
+            ..BenchOpts::default()
+        };
+        assert!(asked.writes_docs());
+        assert_eq!(asked.plan().duration_secs, 5);
+        assert_eq!(asked.plan().rounds, 1);
+    }
+
+    #[test]
+    fn only_selects_parts() {
+        let all = BenchOpts::default();
+        assert!(all.runs(Part::Criterion) && all.runs(Part::Http) && all.runs(Part::Memory));
+        let http = BenchOpts {
+            only: vec![Part::Http],
+            ..BenchOpts::default()
+        };
+        assert!(http.runs(Part::Http) && !http.runs(Part::Criterion) && !http.runs(Part::Memory));
+        assert_eq!(Part::parse("memory"), Some(Part::Memory));
+        assert_eq!(Part::parse("wrk"), None);
     }
 
     fn m(group: &str, function: &str, median_ns: f64) -> Measured {

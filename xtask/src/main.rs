@@ -9,11 +9,18 @@
 mod bench;
 mod docs;
 mod examples;
+mod load;
+mod memory;
 mod metadata;
 mod pipeline;
+mod procfs;
+mod report;
 mod scan;
+mod servers;
+mod stats;
 mod steps;
 mod tidy;
+mod wrk;
 
 use std::process::ExitCode;
 
@@ -29,11 +36,25 @@ commands:
   tidy              check the workspace rules: dependency order, no unsafe outside
                     hub and green, SAFETY comments, crate READMEs and doc examples,
                     `[lints] workspace = true` everywhere.
-  bench [--quick] [-- <criterion args>]
+  bench [options] [-- <criterion args>]
                     run the criterion benchmarks of the workspace, then those of
                     xtask/peers (thicket next to tokio and may), and print the
-                    table of medians and ratios (also target/bench-summary.md).
-                    --quick uses short warm-up and measurement times.
+                    table of medians and ratios (also target/bench-summary.md);
+                    then the HTTP hello-world servers (thicket's hello example,
+                    hyper, may_minihttp, actix-web, gevent, eventlet) under wrk
+                    (installed with apt-get if missing) and their memory per idle
+                    connection, in one table written to target/bench-http/ and,
+                    for a full run, into docs/src/benchmarks.md and .json.
+      --quick           every benchmark once, briefly (a smoke run); does not
+                        write the guide unless --write-docs is given
+      --only <parts>    comma-separated: criterion, http, memory
+      --servers <names> comma-separated: thicket, hyper, hyper_per_thread,
+                        may_minihttp, actix_web, gevent, eventlet
+      --duration <secs> seconds per wrk run (default 10, quick 2)
+      --rounds <n>      rounds over the servers (default 3, quick 1)
+      --connections <n> idle connections for the memory measurement (4500)
+      --write-docs      write the guide's table even with --quick
+      --no-docs         leave the guide alone even for a full run
   docs              build the mdBook guide (docs/) and the API docs with
                     RUSTDOCFLAGS=\"-D warnings\".
   help              print this message.
@@ -83,28 +104,80 @@ fn parse_args(args: &[String]) -> Result<Command> {
         }
         "tidy" => no_options("tidy").map(|()| Command::Tidy),
         "docs" => no_options("docs").map(|()| Command::Docs),
-        "bench" => {
-            let mut opts = bench::BenchOpts::default();
-            let mut args = rest.iter();
-            while let Some(arg) = args.next() {
-                match arg.as_str() {
-                    "--quick" => opts.quick = true,
-                    "--" => {
-                        opts.extra = args.cloned().collect();
-                        break;
-                    }
-                    other => {
-                        return Err(Error::new(format!(
-                            "unknown option `{other}` for `bench` \
-                             (expected --quick, or criterion arguments after `--`)"
-                        )))
-                    }
-                }
-            }
-            Ok(Command::Bench(opts))
-        }
+        "bench" => parse_bench(rest).map(Command::Bench),
         other => Err(Error::new(format!("unknown command `{other}`"))),
     }
+}
+
+fn parse_bench(rest: &[String]) -> Result<bench::BenchOpts> {
+    let mut opts = bench::BenchOpts::default();
+    let mut args = rest.iter();
+    let list = |value: &str| -> Vec<String> {
+        value
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    while let Some(arg) = args.next() {
+        let mut value = |what: &str| {
+            args.next()
+                .cloned()
+                .ok_or_else(|| Error::new(format!("`{arg}` needs {what}")))
+        };
+        let number = |v: String, what: &str| -> Result<u64> {
+            match v.parse::<u64>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(Error::new(format!(
+                    "`{arg}` wants a positive number of {what}, got `{v}`"
+                ))),
+            }
+        };
+        match arg.as_str() {
+            "--quick" => opts.quick = true,
+            "--only" => {
+                let names = list(&value("a list of parts")?);
+                opts.only = names
+                    .iter()
+                    .map(|n| {
+                        bench::Part::parse(n).ok_or_else(|| {
+                            Error::new(format!(
+                                "unknown part `{n}` for `--only` (expected criterion, http, \
+                                 memory)"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_>>()?;
+            }
+            "--servers" => opts.servers = Some(list(&value("a list of servers")?)),
+            "--duration" => {
+                opts.duration_secs = Some(number(value("a number of seconds")?, "seconds")?)
+            }
+            "--rounds" => {
+                opts.rounds = Some(number(value("a number of rounds")?, "rounds")? as usize)
+            }
+            "--connections" => {
+                opts.connections =
+                    Some(number(value("a number of connections")?, "connections")? as usize)
+            }
+            "--write-docs" => opts.docs = Some(true),
+            "--no-docs" => opts.docs = Some(false),
+            "--" => {
+                opts.extra = args.cloned().collect();
+                break;
+            }
+            other => {
+                return Err(Error::new(format!(
+                    "unknown option `{other}` for `bench` \
+                     (see the options below, or criterion arguments after `--`)"
+                )))
+            }
+        }
+    }
+    if let Some(names) = &opts.servers {
+        servers::select(Some(names))?;
+    }
+    Ok(opts)
 }
 
 fn main() -> ExitCode {
@@ -170,6 +243,39 @@ mod tests {
         assert!(opts.quick);
         assert_eq!(opts.extra, ["timers", "--quick"]);
         assert!(parse(&["bench", "timers"]).is_err());
+    }
+
+    #[test]
+    fn bench_http_options() {
+        let Command::Bench(opts) = parse(&[
+            "bench",
+            "--only",
+            "http,memory",
+            "--servers",
+            "thicket,hyper",
+            "--duration",
+            "5",
+            "--rounds",
+            "2",
+            "--write-docs",
+        ])
+        .unwrap() else {
+            panic!("not a bench command");
+        };
+        assert_eq!(opts.only, [bench::Part::Http, bench::Part::Memory]);
+        assert_eq!(opts.servers, Some(vec!["thicket".into(), "hyper".into()]));
+        assert_eq!(opts.duration_secs, Some(5));
+        assert_eq!(opts.rounds, Some(2));
+        assert_eq!(opts.docs, Some(true));
+        for bad in [
+            &["bench", "--only", "wrk"][..],
+            &["bench", "--servers", "nginx"],
+            &["bench", "--duration", "0"],
+            &["bench", "--rounds", "many"],
+            &["bench", "--duration"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod hello;
 pub mod may_rt;
 /// thicket's side: the very workloads of `green/benches`, compiled here as well.
 #[path = "../../../green/benches/workloads.rs"]

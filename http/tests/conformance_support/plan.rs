@@ -323,6 +323,19 @@ fn statuses(ex: &Exchange) -> String {
     format!("[{}]", s.join(", "))
 }
 
+/// Whether the server closed the connection properly after its last
+/// response: an end of file, or a reset that came only because the client
+/// was still writing after the server had finished with the connection
+/// (it lingers a while reading, then closes; a slow client sending byte
+/// by byte can outlast that).
+fn closed_cleanly(ex: &Exchange) -> bool {
+    match ex.end {
+        End::Eof => true,
+        End::Reset(_) => ex.write_error.is_some(),
+        _ => false,
+    }
+}
+
 /// Checks an exchange against the outcome.
 pub fn check(outcome: &Outcome, ex: &Exchange) -> Result<(), String> {
     if ex.interim.iter().any(|&s| s != 100) {
@@ -331,7 +344,7 @@ pub fn check(outcome: &Outcome, ex: &Exchange) -> Result<(), String> {
     match outcome {
         Outcome::Accept(want) => {
             check_answered(want, ex)?;
-            if ex.responses.len() != want.len() || ex.end != End::Eof {
+            if ex.responses.len() != want.len() || !closed_cleanly(ex) {
                 return Err(format!(
                     "expected {} 200 responses then a close, got statuses {} then {}",
                     want.len(),
@@ -370,7 +383,7 @@ pub fn check(outcome: &Outcome, ex: &Exchange) -> Result<(), String> {
                     statuses(ex)
                 ));
             }
-            if ex.end != End::Eof {
+            if !closed_cleanly(ex) {
                 return Err(format!(
                     "after the {} response the connection was not closed cleanly: {}",
                     r.status,
@@ -401,7 +414,7 @@ pub fn check(outcome: &Outcome, ex: &Exchange) -> Result<(), String> {
                     statuses(ex)
                 ));
             }
-            if ex.responses.len() > n + 1 || ex.end != End::Eof {
+            if ex.responses.len() > n + 1 || !closed_cleanly(ex) {
                 return Err(format!(
                     "after end of file expected a close, got statuses {} then {}",
                     statuses(ex),

@@ -41,6 +41,39 @@ pub fn status_field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// Installs Debian packages with `apt-get install -y` (through sudo when not root), running
+/// `apt-get update` first only if the install fails (the package lists may be missing on a
+/// fresh machine).
+pub fn apt_install(packages: &[&str]) -> crate::steps::Result<()> {
+    if which("apt-get").is_none() {
+        return Err(crate::steps::Error::new(format!(
+            "no apt-get to install {}",
+            packages.join(" ")
+        )));
+    }
+    let apt = |args: &[&str]| {
+        let mut cmd = if is_root() {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.arg("apt-get");
+            sudo
+        };
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    let install: Vec<&str> = ["install", "-y", "-q"]
+        .iter()
+        .chain(packages)
+        .copied()
+        .collect();
+    if crate::steps::run(&mut apt(&install)).is_err() {
+        crate::steps::run(&mut apt(&["update", "-q"]))?;
+        crate::steps::run(&mut apt(&install))?;
+    }
+    Ok(())
+}
+
 /// Resident memory of a process in KiB (`VmRSS` in `/proc/<pid>/status`).
 pub fn rss_kib(pid: u32) -> io::Result<u64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status"))?;

@@ -314,7 +314,17 @@ pub fn python_venv(target: &Path) -> Result<PathBuf> {
         ));
     };
     if !python.exists() {
-        steps::run(Command::new(&python3).args(["-m", "venv"]).arg(&venv)).map_err(|e| {
+        let create = || steps::run(Command::new(&python3).args(["-m", "venv"]).arg(&venv));
+        // Debian's python3 has no venv module (no ensurepip) without python3-venv.
+        let created = create().or_else(|first| {
+            if procfs::which("apt-get").is_none() {
+                return Err(first);
+            }
+            eprintln!("installing python3-venv, then trying again");
+            let _ = fs::remove_dir_all(&venv);
+            procfs::apt_install(&["python3-venv"]).and_then(|()| create())
+        });
+        created.map_err(|e| {
             Error::new(format!(
                 "{e}: cannot create the venv for the Python peers (on Debian: \
                  `apt-get install python3-venv`)"

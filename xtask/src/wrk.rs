@@ -48,22 +48,7 @@ pub fn ensure_installed() -> Result<PathBuf> {
         ));
     }
     eprintln!("wrk is not installed: installing the Debian package");
-    let apt = |args: &[&str]| {
-        let mut cmd = if procfs::is_root() {
-            Command::new("apt-get")
-        } else {
-            let mut sudo = Command::new("sudo");
-            sudo.arg("apt-get");
-            sudo
-        };
-        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        cmd
-    };
-    // The package lists may be missing on a fresh machine: update them only if needed.
-    if steps::run(&mut apt(&["install", "-y", "-q", "wrk"])).is_err() {
-        steps::run(&mut apt(&["update", "-q"]))?;
-        steps::run(&mut apt(&["install", "-y", "-q", "wrk"]))?;
-    }
+    procfs::apt_install(&["wrk"])?;
     procfs::which("wrk").ok_or_else(|| Error::new("apt-get installed wrk, but it is not on PATH"))
 }
 

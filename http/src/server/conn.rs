@@ -111,7 +111,7 @@ pub(crate) fn serve_connection(
         idle,
         waker: None,
         served: 0,
-        linger: false,
+        linger: Linger::No,
     };
     conn.run();
 }
@@ -130,7 +130,7 @@ struct Conn<'a> {
     served: u64,
     /// Close slowly: the client may still be sending (an error answered
     /// early, a body not read).
-    linger: bool,
+    linger: Linger,
 }
 
 /// How waiting for a request ended.
@@ -351,7 +351,7 @@ impl Conn<'_> {
                 if self.io.is_none() || e.status().as_u16() == 499 {
                     return Ok(false);
                 }
-                self.linger = true;
+                self.linger = Linger::UntilEof;
                 resp = error_response(e.status(), e.reason());
                 keep = false;
             } else {
@@ -361,10 +361,10 @@ impl Conn<'_> {
                         // will not send the body: the connection cannot
                         // carry another request.
                         keep = false;
-                        self.linger = true;
+                        self.linger = Linger::UntilEof;
                     } else if !keep || !body::drain(&mut st, DRAIN_LIMIT) {
                         keep = false;
-                        self.linger = true;
+                        self.linger = Linger::UntilEof;
                     }
                 }
                 self.io = st.io.take();
@@ -429,7 +429,7 @@ impl Conn<'_> {
                 // The client may still be sending (pipelined requests):
                 // closing at once would answer those bytes with a reset
                 // that can destroy the response in flight (RFC 9112 9.6).
-                self.linger = true;
+                self.linger = self.linger.max(Linger::Pending);
                 Ok(false)
             }
             After::Upgrade(f) => {
@@ -499,7 +499,7 @@ impl Conn<'_> {
             None => (Method::GET, Uri::from_static("/")),
         };
         log::debug!(target: "thicket_http", "{}: refused: {e}", self.peer);
-        self.linger = true;
+        self.linger = Linger::UntilEof;
         let empty = HeaderMap::new();
         let _ = self.send(resp, &info, Instant::now(), &method, &uri, Some(&empty));
     }
@@ -517,21 +517,44 @@ impl Conn<'_> {
             let _ = s.close();
         }
         let tcp = io.transport.tcp();
-        if !self.linger || tcp.shutdown(Shutdown::Write).is_err() {
+        if self.linger == Linger::No || tcp.shutdown(Shutdown::Write).is_err() {
             return;
         }
+        // Read (and drop) what the client still sends: closing with unread
+        // bytes answers them with a reset that can destroy the response
+        // before the client reads it. After a refused request the client
+        // may be mid-body, so wait a while for its end; otherwise only
+        // bytes already here (pipelined requests) matter.
         let _ = tcp.set_read_timeout(Some(LINGER));
         let deadline = Instant::now() + LINGER;
         let mut scratch = vec![0u8; 4096];
         let mut total = 0usize;
-        let mut r: &TcpStream = tcp;
-        while total < 256 * 1024 && Instant::now() < deadline {
-            match r.read(&mut scratch) {
-                Ok(0) | Err(_) => break,
+        while total < 256 * 1024 {
+            match tcp.try_read(&mut scratch) {
+                Ok(0) => break,
                 Ok(n) => total += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let waiting = self.linger == Linger::UntilEof || total > 0;
+                    if !waiting || Instant::now() >= deadline || tcp.readable().is_err() {
+                        break;
+                    }
+                }
+                Err(_) => break,
             }
         }
     }
+}
+
+/// How a closing connection treats what the client still sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Linger {
+    /// Close at once: the client closed, or went quiet.
+    No,
+    /// Drain what has already arrived (and what follows it).
+    Pending,
+    /// Wait a while for the client to finish sending: a request was
+    /// refused before its body was read.
+    UntilEof,
 }
 
 /// Reads without parking: `WouldBlock` when nothing has arrived.

@@ -29,7 +29,7 @@ mod client_support;
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -263,7 +263,7 @@ fn close_delimited(status: u16, fields: &[(String, Vec<u8>)], method: &Method) -
 }
 
 /// The llhttp response cases, split into exchanges.
-fn llhttp_cases(dir: &PathBuf) -> Vec<Case> {
+fn llhttp_cases(dir: &Path) -> Vec<Case> {
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("llhttp/cases.json")).unwrap())
             .unwrap();
@@ -375,7 +375,7 @@ fn llhttp_cases(dir: &PathBuf) -> Vec<Case> {
     out
 }
 
-fn http_parser_cases(dir: &PathBuf) -> Vec<Case> {
+fn http_parser_cases(dir: &Path) -> Vec<Case> {
     let json: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("http-parser/messages.json")).unwrap(),
     )

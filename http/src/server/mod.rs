@@ -250,6 +250,10 @@ impl Server {
     /// A handle that stops the server from any thread.
     pub fn handle(&self) -> ServerHandle {
         ServerHandle {
+            // Its own clone of the event: green's deadlock check sees that
+            // another thread can set it (an Event inside the shared Arc
+            // would look unreachable).
+            done: self.shared.done.clone(),
             shared: self.shared.clone(),
         }
     }
@@ -352,9 +356,9 @@ fn hub_main(
     // Closes this hub's idle keep-alive connections once the server stops:
     // they are not in the middle of a request, so nothing is lost.
     let closer = {
-        let (idle, shared) = (idle.clone(), shared.clone());
+        let (idle, stop) = (idle.clone(), shared.stop_event.clone());
         thicket_green::spawn(move || {
-            if shared.stop_event.wait().is_ok() {
+            if stop.wait().is_ok() {
                 idle.close_all();
             }
         })
@@ -373,6 +377,7 @@ fn hub_main(
 #[derive(Clone)]
 pub struct ServerHandle {
     shared: Arc<Shared>,
+    done: Event,
 }
 
 impl ServerHandle {
@@ -399,7 +404,7 @@ impl ServerHandle {
     ///
     /// The wait failed (the caller was killed or a deadline passed).
     pub fn wait(&self) -> Result<(), WaitError> {
-        self.shared.done.wait()
+        self.done.wait()
     }
 
     /// Waits at most `timeout` for [`Server::serve`] to return.
@@ -408,7 +413,7 @@ impl ServerHandle {
     ///
     /// [`WaitError::TimedOut`] if it is still serving.
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
-        self.shared.done.wait_timeout(timeout)
+        self.done.wait_timeout(timeout)
     }
 }
 

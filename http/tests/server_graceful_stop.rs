@@ -85,3 +85,25 @@ fn handlers_outliving_the_grace_period_are_cancelled() {
     let _ = std::io::Read::read_to_end(&mut c.r, &mut rest);
     assert!(!String::from_utf8_lossy(&rest).contains("keep-alive"));
 }
+
+#[test]
+fn handle_wait_works_from_another_plain_thread() {
+    let server = Server::bind("127.0.0.1:0").unwrap();
+    let addr = server.local_addr().unwrap();
+    let handle = server.handle();
+    let serving =
+        std::thread::spawn(move || server.serve(|_req: Request| Response::new(Body::from("hi"))));
+    assert_eq!(
+        server_support::once(
+            addr,
+            "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .text(),
+        "hi"
+    );
+    handle.stop();
+    // Used to fail at once with a deadlock error: the done event looked
+    // unreachable from here.
+    handle.wait().unwrap();
+    serving.join().unwrap().unwrap();
+}

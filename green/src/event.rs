@@ -30,6 +30,10 @@ struct EventState {
 ///
 /// `Event` is a handle: clones share one flag, and it may be sent to other
 /// threads (a green thread on another hub, or plain code, may `set` it).
+/// Share it by cloning, not inside an `Arc` or a shared struct: a wait
+/// whose event has no other clone, with nothing else able to wake the
+/// thread, fails with [`WaitError::Deadlock`](crate::WaitError::Deadlock),
+/// and an event reachable only through an `Arc` looks like that.
 ///
 /// # Examples
 ///

@@ -37,6 +37,8 @@ pub enum Part {
     Http,
     /// Resident memory per idle connection.
     Memory,
+    /// Only draw the guide's table again from `docs/src/benchmarks.json`; never implied.
+    Render,
 }
 
 impl Part {
@@ -44,6 +46,7 @@ impl Part {
         ("criterion", Part::Criterion),
         ("http", Part::Http),
         ("memory", Part::Memory),
+        ("render", Part::Render),
     ];
 
     pub fn parse(name: &str) -> Option<Part> {
@@ -74,7 +77,7 @@ pub struct BenchOpts {
 
 impl BenchOpts {
     pub fn runs(&self, part: Part) -> bool {
-        self.only.is_empty() || self.only.contains(&part)
+        (self.only.is_empty() && part != Part::Render) || self.only.contains(&part)
     }
 
     pub fn plan(&self) -> Plan {
@@ -193,6 +196,9 @@ pub fn run(ws: &Workspace, opts: &BenchOpts) -> Result<()> {
         }
     }
 
+    if opts.runs(Part::Render) {
+        steps.run("render", || report::rerender(&ws.root))?;
+    }
     if !sections.is_empty() {
         steps.run("report", || {
             let work = load::work_dir(&meta.target_directory);
@@ -509,6 +515,7 @@ mod tests {
     fn only_selects_parts() {
         let all = BenchOpts::default();
         assert!(all.runs(Part::Criterion) && all.runs(Part::Http) && all.runs(Part::Memory));
+        assert!(!all.runs(Part::Render));
         let http = BenchOpts {
             only: vec![Part::Http],
             ..BenchOpts::default()

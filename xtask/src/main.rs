@@ -47,7 +47,8 @@ commands:
                     for a full run, into docs/src/benchmarks.md and .json.
       --quick           every benchmark once, briefly (a smoke run); does not
                         write the guide unless --write-docs is given
-      --only <parts>    comma-separated: criterion, http, memory
+      --only <parts>    comma-separated: criterion, http, memory; or render:
+                        draw the guide's table again from its JSON, measuring nothing
       --servers <names> comma-separated: thicket, hyper, hyper_per_thread,
                         may_minihttp, actix_web, gevent, eventlet
       --duration <secs> seconds per wrk run (default 10, quick 2)
@@ -143,7 +144,7 @@ fn parse_bench(rest: &[String]) -> Result<bench::BenchOpts> {
                         bench::Part::parse(n).ok_or_else(|| {
                             Error::new(format!(
                                 "unknown part `{n}` for `--only` (expected criterion, http, \
-                                 memory)"
+                                 memory, render)"
                             ))
                         })
                     })

@@ -485,7 +485,16 @@ pub fn render(doc: &Value) -> String {
         let _ = writeln!(out, "thicket is not in the table: {why}.");
     }
     out.push('\n');
-    for (name, section) in [("HTTP", http), ("Memory", memory)] {
+    // One line for both sections when they come from the same run.
+    let same_run = ["date", "quick", "machine", "tools"]
+        .iter()
+        .all(|k| http[*k] == memory[*k]);
+    let stamps: &[(&str, &Value)] = if same_run && http.is_object() {
+        &[("HTTP and memory", http)]
+    } else {
+        &[("HTTP", http), ("Memory", memory)]
+    };
+    for &(name, section) in stamps {
         if !section.is_object() {
             continue;
         }
@@ -595,7 +604,9 @@ pub fn render(doc: &Value) -> String {
             }
         }
     }
-    for (load, per_server) in http["results"].as_object().into_iter().flatten() {
+    for l in http["loads"].as_array().into_iter().flatten() {
+        let load = l["title"].as_str().unwrap_or("?");
+        let per_server = &http["results"][l["name"].as_str().unwrap_or("?")];
         for (server, m) in per_server.as_object().into_iter().flatten() {
             let errors = m["socket_errors"].as_u64().unwrap_or(0);
             let non_2xx = m["non_2xx"].as_u64().unwrap_or(0);
@@ -690,6 +701,22 @@ pub fn write(root: &Path, work: &Path, sections: &[(&str, Value)], docs: bool) -
         eprintln!("written to {DOCS_PAGE} and {DOCS_JSON}");
     }
     Ok(table)
+}
+
+/// Draws the guide's table again from `docs/src/benchmarks.json`, measuring nothing (after a
+/// change to how the table is drawn).
+pub fn rerender(root: &Path) -> Result<()> {
+    let json = root.join(DOCS_JSON);
+    let doc = read_json(&json)
+        .ok_or_else(|| Error::new(format!("cannot read {} as JSON", json.display())))?;
+    let page = root.join(DOCS_PAGE);
+    let text = fs::read_to_string(&page)
+        .map_err(|e| Error::new(format!("cannot read {}: {e}", page.display())))?;
+    let updated = replace_between(&text, START_MARKER, END_MARKER, &render(&doc))
+        .map_err(|e| Error::new(format!("{}: {e}", page.display())))?;
+    write_file(&page, &updated)?;
+    eprintln!("{DOCS_PAGE} drawn again from {DOCS_JSON}");
+    Ok(())
 }
 
 #[cfg(test)]

@@ -270,13 +270,7 @@ pub fn prepare(ws: &Workspace, meta: &Metadata, specs: &[Spec]) -> Vec<(Spec, Re
 
 /// Builds thicket's hello example if thicket-http has one; `Ok(None)` if not yet.
 fn build_thicket(ws: &Workspace, meta: &Metadata) -> Result<Option<PathBuf>> {
-    let has_hello = meta
-        .packages
-        .iter()
-        .filter(|p| p.name == "thicket-http")
-        .flat_map(|p| p.targets_of_kind("example"))
-        .any(|t| t.name == "hello");
-    if !has_hello {
+    if !has_hello(meta) {
         return Ok(None);
     }
     steps::run(ws.cargo().args([
@@ -288,6 +282,15 @@ fn build_thicket(ws: &Workspace, meta: &Metadata) -> Result<Option<PathBuf>> {
         "hello",
     ]))?;
     Ok(Some(meta.target_directory.join("release/examples/hello")))
+}
+
+/// Whether thicket-http has its `hello` example (it did not while the server was written).
+fn has_hello(meta: &Metadata) -> bool {
+    meta.packages
+        .iter()
+        .filter(|p| p.name == "thicket-http")
+        .flat_map(|p| p.targets_of_kind("example"))
+        .any(|t| t.name == "hello")
 }
 
 /// The Python packages the Python peers need.
@@ -635,6 +638,27 @@ mod tests {
             err.starts_with("unknown server `nginx` (known: thicket, hyper"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn thicket_is_measured_once_its_hello_example_exists() {
+        let meta = |examples: &str| {
+            Metadata::parse(&format!(
+                r#"{{"workspace_root": "/ws", "target_directory": "/ws/target",
+                    "packages": [{{"name": "thicket-http",
+                        "manifest_path": "/ws/http/Cargo.toml", "dependencies": [],
+                        "targets": [{{"name": "thicket_http", "kind": ["lib"],
+                                      "src_path": "/ws/http/src/lib.rs"}}{examples}]}}]}}"#
+            ))
+            .unwrap()
+        };
+        assert!(!has_hello(&meta("")));
+        let files =
+            r#", {"name": "files", "kind": ["example"], "src_path": "/ws/http/examples/files.rs"}"#;
+        assert!(!has_hello(&meta(files)));
+        let hello =
+            r#", {"name": "hello", "kind": ["example"], "src_path": "/ws/http/examples/hello.rs"}"#;
+        assert!(has_hello(&meta(hello)));
     }
 
     #[test]

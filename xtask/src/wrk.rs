@@ -298,6 +298,7 @@ mod tests {
     const EVENTLET_PIPELINED: &str = include_str!("../fixtures/wrk/eventlet-pipelined.txt");
     const GEVENT_C1024: &str = include_str!("../fixtures/wrk/gevent-c1024.txt");
     const MAY_PIPELINED: &str = include_str!("../fixtures/wrk/may-pipelined.txt");
+    const GEVENT_TIMEOUTS: &str = include_str!("../fixtures/wrk/gevent-c1024-timeouts.txt");
 
     #[test]
     fn times_in_every_unit() {
@@ -422,6 +423,22 @@ mod tests {
             assert_eq!(r.errors, SocketErrors::default(), "{first}");
             assert_eq!(r.non_2xx, 0, "{first}");
         }
+        let timeouts = Report::parse(GEVENT_TIMEOUTS).unwrap();
+        assert_eq!(
+            (timeouts.requests_per_sec, timeouts.requests),
+            (5_625.98, 56_720)
+        );
+        assert_eq!(timeouts.p99_us, Some(3_670_000.0));
+        assert_eq!(timeouts.latency_max_us, Some(4_940_000.0));
+        assert_eq!(
+            timeouts.errors,
+            SocketErrors {
+                connect: 0,
+                read: 0,
+                write: 0,
+                timeout: 25
+            }
+        );
         // The pipelined quirk: only the median survives.
         let quirk = Report::parse(EVENTLET_PIPELINED).unwrap();
         assert_eq!((quirk.p75_us, quirk.p90_us), (None, None));

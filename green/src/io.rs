@@ -245,13 +245,38 @@ impl Source {
             }
             let dl = *deadline
                 .get_or_insert_with(|| self.timeout(dir).map(crate::timeout::deadline_after));
-            self.wait(dir, what, dl)?;
+            self.wait(dir, what, dl, true)?;
         }
     }
 
+    /// Forgets remembered readiness in `dir` on this thread's hub, after an
+    /// operation drained the descriptor (a read that returned less than
+    /// asked): on Linux every later arrival is a new edge, so a wait that
+    /// does not clear first ([`wait`](Self::wait) with `clear` false) sleeps
+    /// until data really comes, with no system call to find that out.
+    pub(crate) fn drained(&self, dir: Direction) {
+        let id = self.inner.id;
+        let _ = WATCHERS.try_with(|m| {
+            if let Some(io) = m.borrow().get(&id) {
+                // An end of stream or an error seen with the data is not
+                // drained by reading the data: it must end the next wait.
+                let seen = io.readiness();
+                let (flag, closed) = match dir {
+                    Direction::Read => (Ready::READABLE, seen.is_read_closed()),
+                    Direction::Write => (Ready::WRITABLE, seen.is_write_closed()),
+                };
+                if !closed && !seen.is_error() {
+                    io.clear_readiness(flag);
+                }
+            }
+        });
+    }
+
     /// Parks the calling green thread until the descriptor may be ready in
-    /// `dir` (or closed, or `deadline` passes). Call it only right after the
-    /// operation returned `WouldBlock`.
+    /// `dir` (or closed, or `deadline` passes). With `clear`, call it only
+    /// right after the operation returned `WouldBlock`: the readiness
+    /// remembered so far is forgotten. Without, remembered readiness ends
+    /// the wait at once (see [`drained`](Self::drained)).
     ///
     /// # Errors
     ///
@@ -261,6 +286,7 @@ impl Source {
         dir: Direction,
         what: &'static str,
         deadline: Option<u64>,
+        clear: bool,
     ) -> io::Result<()> {
         let parker = Parker::current();
         let (registered, interest) = {
@@ -285,7 +311,7 @@ impl Source {
                 w.interest().unwrap_or(Interest::BOTH),
             )
         };
-        let result = match self.arm(dir, registered, interest) {
+        let result = match self.arm(dir, registered, interest, clear) {
             Ok(()) => parker
                 .park(what, deadline, &|| true)
                 .map_err(|e| wait_error(e, what, dir)),
@@ -320,7 +346,13 @@ impl Source {
 
     /// Makes this hub's watcher report readiness in `dir`, registering the
     /// descriptor with this hub's loop first if needed.
-    fn arm(&self, dir: Direction, registered: bool, interest: Interest) -> io::Result<()> {
+    fn arm(
+        &self,
+        dir: Direction,
+        registered: bool,
+        interest: Interest,
+        clear: bool,
+    ) -> io::Result<()> {
         let id = self.inner.id;
         if !registered {
             let weak = Arc::downgrade(&self.inner);
@@ -342,10 +374,12 @@ impl Source {
         WATCHERS.with(|m| {
             let m = m.borrow();
             let io = m.get(&id).expect("registered above or earlier on this hub");
-            io.clear_readiness(match dir {
-                Direction::Read => Ready::READABLE,
-                Direction::Write => Ready::WRITABLE,
-            });
+            if clear {
+                io.clear_readiness(match dir {
+                    Direction::Read => Ready::READABLE,
+                    Direction::Write => Ready::WRITABLE,
+                });
+            }
             io.set_interest(interest);
             io.start();
         });

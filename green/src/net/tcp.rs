@@ -371,10 +371,12 @@ impl TcpStream {
     }
 
     /// Parks until data (or end of file, or an error) may be ready to
-    /// read, within the read timeout. Call it after
-    /// [`try_read`](Self::try_read) returned `WouldBlock`: readiness is
-    /// reported by edges, and an edge that came before is not seen again.
-    /// A wake-up may be spurious; the next read tells.
+    /// read, within the read timeout, without reading and without a system
+    /// call: readiness seen since the socket was last drained (by a read
+    /// that returned less than asked, or a `WouldBlock`) ends the wait at
+    /// once. A wake-up may be spurious; the next read tells. With it a
+    /// server waits for a keep-alive connection's next request holding no
+    /// buffer.
     ///
     /// # Examples
     ///
@@ -403,7 +405,7 @@ impl TcpStream {
             .timeout(Direction::Read)
             .map(crate::timeout::deadline_after);
         self.src
-            .wait(Direction::Read, "TcpStream::readable", deadline)
+            .wait(Direction::Read, "TcpStream::readable", deadline, false)
     }
 
     /// Sets `TCP_NODELAY` (no Nagle delay for small writes).
@@ -527,7 +529,7 @@ fn connect_addr(addr: SocketAddr, deadline: Option<u64>) -> io::Result<TcpStream
         Err(e) => return Err(e),
     }
     loop {
-        stream.src.wait(Direction::Write, WHAT, deadline)?;
+        stream.src.wait(Direction::Write, WHAT, deadline, true)?;
         if let Some(e) = stream.take_error()? {
             return Err(e);
         }
@@ -542,9 +544,15 @@ fn connect_addr(addr: SocketAddr, deadline: Option<u64>) -> io::Result<TcpStream
 
 impl Read for &TcpStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.src.do_io(Direction::Read, "TcpStream::read", || {
+        let len = buf.len();
+        let n = self.src.do_io(Direction::Read, "TcpStream::read", || {
             (&*self.std()).read(buf)
-        })
+        })?;
+        if n > 0 && n < len {
+            // The socket is empty now; its next data is a new edge.
+            self.src.drained(Direction::Read);
+        }
+        Ok(n)
     }
 
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::{self, Read};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
@@ -210,21 +210,10 @@ impl Conn<'_> {
                 _ => Next::Close,
             };
         }
-        // What has arrived is read at once; only when nothing has does the
-        // connection give its buffer back and wait.
-        {
-            let io = self.io.as_mut().expect("home");
-            let Transport::Tcp(tcp) = &io.transport else {
-                unreachable!("checked above")
-            };
-            match io.rbuf.fill(&mut TryRead(tcp), READ_BUF) {
-                Ok(0) => return Next::Close,
-                Ok(_) => return Next::Request,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(_) => return Next::Close,
-            }
-            io.rbuf.release_if_empty();
-        }
+        // The buffer goes back to the pool while the connection waits; the
+        // wait itself costs no system call (the last read drained the
+        // socket, so new data is a new readiness edge).
+        self.io().rbuf.release_if_empty();
         if self.served > 0 && self.waker.is_none() {
             if let Ok(clone) = self.io().transport.tcp().try_clone() {
                 self.waker = Some(Rc::new(clone));
@@ -555,13 +544,4 @@ enum Linger {
     /// Wait a while for the client to finish sending: a request was
     /// refused before its body was read.
     UntilEof,
-}
-
-/// Reads without parking: `WouldBlock` when nothing has arrived.
-struct TryRead<'a>(&'a TcpStream);
-
-impl Read for TryRead<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.try_read(buf)
-    }
 }

@@ -51,7 +51,9 @@ impl PoolState {
 type Shared = Rc<RefCell<PoolState>>;
 
 /// One taken slot; dropping it gives the slot back.
-struct Slot {
+/// A place in a pool, held from before a spawn until its green thread
+/// ends.
+pub(crate) struct Slot {
     pool: Shared,
     member: Option<u64>,
 }
@@ -331,6 +333,22 @@ impl GreenPool {
             return Some(self.slot());
         }
         None
+    }
+
+    /// Waits for a free slot and holds it, to spawn into later with
+    /// [`spawn_reserved`](Self::spawn_reserved): an accept loop takes a
+    /// connection only once it has a place to run it.
+    pub(crate) fn reserve(&self, what: &'static str) -> Result<Slot, WaitError> {
+        self.acquire_slot(None, what)
+    }
+
+    /// Spawns `f` into a slot [`reserve`](Self::reserve)d earlier.
+    pub(crate) fn spawn_reserved<F, T>(&self, slot: Slot, f: F) -> GreenThread<T>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        spawn_in(slot, f)
     }
 
     fn acquire_slot(&self, deadline: Option<u64>, what: &'static str) -> Result<Slot, WaitError> {

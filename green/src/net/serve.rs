@@ -19,6 +19,8 @@ use crate::{Event, GreenPool, GreenThread, WaitError};
 /// The first pause after a failed accept; it doubles up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// How often a full accept loop looks for a stop request.
+const STOP_POLL: Duration = Duration::from_millis(100);
 
 /// Serves connections on `listener`: each accepted connection is handed to
 /// `handler` in a green thread of its own, at most `concurrency` at once
@@ -205,6 +207,26 @@ where
         if shared.stopped.load(Ordering::Acquire) {
             return Ok(());
         }
+        // A place for the handler first: a full loop leaves connections in
+        // the listen backlog (for another accept loop on the same socket,
+        // or for later) instead of taking them and letting them wait.
+        // While full, a stop is noticed within STOP_POLL.
+        let slot = loop {
+            let r = crate::with_timeout(STOP_POLL, || {
+                pool.reserve("serve: waiting for a free handler slot")
+            });
+            match r {
+                Ok(Ok(slot)) => break slot,
+                Ok(Err(WaitError::TimedOut)) | Err(_) => {}
+                Ok(Err(e)) => return Err(e.into()),
+            }
+            if shared.stopped.load(Ordering::Acquire) {
+                return Ok(());
+            }
+        };
+        if shared.stopped.load(Ordering::Acquire) {
+            return Ok(());
+        }
         let err = match listener.accept() {
             Ok((conn, peer)) => {
                 backoff = None;
@@ -221,12 +243,10 @@ where
                 }
                 let forget = Forget(live.clone(), next_id);
                 let h = handler.clone();
-                let gt = pool
-                    .spawn(move || {
-                        let _forget = forget;
-                        h(conn, peer);
-                    })
-                    .map_err(io::Error::from)?;
+                let gt = pool.spawn_reserved(slot, move || {
+                    let _forget = forget;
+                    h(conn, peer);
+                });
                 // The handler has not started yet: spawns run when this
                 // green thread next blocks.
                 live.borrow_mut().insert(next_id, gt);

@@ -12,6 +12,7 @@ mod router;
 pub mod server;
 mod transport;
 mod upgrade;
+pub mod ws;
 
 pub use http;
 

@@ -1,0 +1,732 @@
+//! [`WebSocket`]: a connection after the handshake, split into a reading
+//! half ([`Receiver`]) and a cloneable writing half ([`Sender`]).
+//!
+//! Over plain TCP both halves share the green `TcpStream` (one reader and
+//! one writer may use it at once); writers take turns through a green
+//! mutex, so messages are never interleaved. Over TLS the session is
+//! behind a green mutex too: the reader holds it only while it decrypts
+//! what has arrived, never while it waits (it waits on a duplicate of the
+//! socket's descriptor, one more file descriptor per TLS connection), so a
+//! `send` from another green thread goes through while `recv` waits.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use thicket_green::net::TcpStream;
+use thicket_green::tls::TlsStream;
+use thicket_green::{Event, Mutex};
+
+use super::codec::{Decoder, Encoder, ProtocolError, Role};
+use super::config::Config;
+use super::deflate::Params;
+use super::{CloseFrame, Message};
+use crate::error::{Error, ErrorKind};
+use crate::transport::Transport;
+
+const READ_BUF: usize = 16 * 1024;
+
+type Tls = Arc<Mutex<TlsStream<TcpStream>>>;
+
+/// How the reader reaches the connection.
+enum ReadIo {
+    Tcp(Arc<TcpStream>),
+    /// The TLS session, and a duplicate of its socket to wait on.
+    Tls {
+        tls: Tls,
+        wait: Arc<TcpStream>,
+    },
+}
+
+/// How writers reach it.
+enum WriteIo {
+    Tcp(Arc<TcpStream>),
+    Tls(Tls),
+}
+
+struct Writer {
+    io: WriteIo,
+    encoder: Encoder,
+    buf: Vec<u8>,
+    close_sent: bool,
+    broken: bool,
+}
+
+/// What both halves share.
+struct Shared {
+    role: Role,
+    config: Config,
+    protocol: Option<String>,
+    compressed: bool,
+    writer: Mutex<Writer>,
+    /// The socket, to shut down from any thread.
+    tcp: Arc<TcpStream>,
+    /// Set once the connection has ended for good.
+    done: Event,
+    ended: AtomicBool,
+    peer: Option<SocketAddr>,
+}
+
+fn closed_error() -> Error {
+    Error::new(ErrorKind::Closed, "the WebSocket is closed")
+}
+
+impl Shared {
+    fn send(&self, msg: &Message) -> Result<(), Error> {
+        let mut w = self
+            .writer
+            .lock()
+            .map_err(|e| Error::with_source(ErrorKind::Io, "waiting to send", e))?;
+        let w = &mut *w;
+        if w.close_sent || w.broken {
+            return Err(closed_error());
+        }
+        w.buf.clear();
+        w.encoder.encode(msg, &mut w.buf)?;
+        if matches!(msg, Message::Close(_)) {
+            w.close_sent = true;
+        }
+        let r = match &w.io {
+            WriteIo::Tcp(tcp) => (&**tcp).write_all(&w.buf),
+            WriteIo::Tls(tls) => match tls.lock() {
+                Ok(mut s) => s.write_all(&w.buf).and_then(|()| s.flush()),
+                Err(e) => Err(io::Error::other(e)),
+            },
+        };
+        if w.buf.capacity() > 256 * 1024 {
+            w.buf = Vec::new();
+        }
+        if let Err(e) = r {
+            // Part of a frame may be out: nothing more can follow it.
+            w.broken = true;
+            let _ = self.tcp.shutdown(Shutdown::Both);
+            return Err(Error::from_io("sending a WebSocket message", e));
+        }
+        Ok(())
+    }
+
+    fn close_sent(&self) -> bool {
+        self.writer.lock().map(|w| w.close_sent).unwrap_or(true)
+    }
+
+    /// Ends the connection at once, waking anyone waiting on it.
+    fn abort(&self) {
+        self.tcp.close();
+        self.end();
+    }
+
+    fn end(&self) {
+        if !self.ended.swap(true, Ordering::AcqRel) {
+            self.done.set();
+        }
+    }
+}
+
+/// Reads from a green socket without waiting (`WouldBlock` instead).
+struct TryRead<'a>(&'a TcpStream);
+
+impl Read for TryRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.try_read(buf)
+    }
+}
+
+impl ReadIo {
+    /// Reads some bytes; 0 at the end of the stream.
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            ReadIo::Tcp(tcp) => (&**tcp).read(buf),
+            ReadIo::Tls { tls, wait } => loop {
+                {
+                    let mut s = tls.lock().map_err(io::Error::other)?;
+                    match s.connection_mut().reader().read(buf) {
+                        Ok(n) => return Ok(n),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        // The peer ended the TCP stream without close_notify.
+                        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                        Err(e) => return Err(e),
+                    }
+                    match s.connection_mut().read_tls(&mut TryRead(wait)) {
+                        Ok(_) => {
+                            if let Err(e) = s.connection_mut().process_new_packets() {
+                                let _ = s.flush();
+                                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+                            }
+                            if s.connection().wants_write() {
+                                // Answer a key update before reading on.
+                                s.flush()?;
+                            }
+                            continue;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                // Wait with the session unlocked, so that writers can use it.
+                wait.readable()?;
+            },
+        }
+    }
+}
+
+/// The reading half of a [`WebSocket`]: [`recv`](Self::recv) from one green
+/// thread at a time. Dropping it before the connection has closed ends the
+/// connection (close code 1001, best effort): nothing would answer the
+/// peer's pings any more.
+pub struct Receiver {
+    shared: Arc<Shared>,
+    io: ReadIo,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    decoder: Decoder,
+    finished: bool,
+    last_read: Instant,
+    ping_sent: Option<Instant>,
+}
+
+/// The writing half of a [`WebSocket`]: cheap to clone, `Send + Sync`; any
+/// number of green threads (on any hub) may send at once, and each message
+/// goes out whole.
+#[derive(Clone)]
+pub struct Sender {
+    shared: Arc<Shared>,
+}
+
+/// A WebSocket connection, either side: [`recv`](Self::recv) messages,
+/// [`send`](Self::send) them, [`close`](Self::close) with a code.
+///
+/// To send from other green threads while one waits in `recv`, give them
+/// a [`sender`](Self::sender) (or [`split`](Self::split) the socket).
+///
+/// # Examples
+///
+/// A chat-like socket: one green thread forwards lines from a queue while
+/// the handler reads.
+///
+/// ```no_run
+/// use thicket_http::ws::{Message, WebSocket};
+///
+/// fn serve(mut socket: WebSocket, lines: thicket_green::Queue<String>) {
+///     let tx = socket.sender();
+///     let forward = thicket_green::spawn(move || {
+///         while let Ok(line) = lines.get() {
+///             if tx.send(Message::text(line)).is_err() {
+///                 break;
+///             }
+///         }
+///     });
+///     while let Ok(msg) = socket.recv() {
+///         println!("got {msg:?}");
+///     }
+///     forward.kill();
+/// }
+/// ```
+pub struct WebSocket {
+    rx: Receiver,
+    tx: Sender,
+}
+
+/// What the handshake agreed.
+pub(crate) struct Agreement {
+    pub role: Role,
+    pub protocol: Option<String>,
+    pub deflate: Option<Params>,
+}
+
+impl WebSocket {
+    /// A WebSocket over a connection whose handshake is done; `buffered`
+    /// are bytes already read past the handshake.
+    pub(crate) fn from_transport(
+        io: Transport,
+        buffered: Bytes,
+        agreed: Agreement,
+        config: &Config,
+    ) -> io::Result<WebSocket> {
+        let peer = io.peer_addr().ok();
+        if let Some(t) = config.write_timeout {
+            let _ = io.set_write_timeout(Some(t));
+        }
+        let _ = io.set_read_timeout(None);
+        let (rio, wio, tcp) = match io {
+            Transport::Tcp(tcp) => {
+                let tcp = Arc::new(tcp);
+                (ReadIo::Tcp(tcp.clone()), WriteIo::Tcp(tcp.clone()), tcp)
+            }
+            Transport::Tls(tls) => {
+                let wait = Arc::new(tls.get_ref().try_clone()?);
+                let tls = Arc::new(Mutex::new(*tls));
+                (
+                    ReadIo::Tls {
+                        tls: tls.clone(),
+                        wait: wait.clone(),
+                    },
+                    WriteIo::Tls(tls),
+                    wait,
+                )
+            }
+        };
+        let level = config.compression_level;
+        let shared = Arc::new(Shared {
+            role: agreed.role,
+            config: config.clone(),
+            protocol: agreed.protocol,
+            compressed: agreed.deflate.is_some(),
+            writer: Mutex::new(Writer {
+                io: wio,
+                encoder: Encoder::with_deflate(agreed.role, agreed.deflate, level),
+                buf: Vec::new(),
+                close_sent: false,
+                broken: false,
+            }),
+            tcp,
+            done: Event::new(),
+            ended: AtomicBool::new(false),
+            peer,
+        });
+        let mut buf = vec![0u8; READ_BUF.max(buffered.len())];
+        buf[..buffered.len()].copy_from_slice(&buffered);
+        let rx = Receiver {
+            shared: shared.clone(),
+            io: rio,
+            buf,
+            pos: 0,
+            end: buffered.len(),
+            decoder: Decoder::with_deflate(agreed.role, config.limits, agreed.deflate),
+            finished: false,
+            last_read: Instant::now(),
+            ping_sent: None,
+        };
+        Ok(WebSocket {
+            rx,
+            tx: Sender { shared },
+        })
+    }
+
+    /// The next message; see [`Receiver::recv`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Receiver::recv`].
+    pub fn recv(&mut self) -> Result<Message, Error> {
+        self.rx.recv()
+    }
+
+    /// The next message, waiting at most `timeout`; see
+    /// [`Receiver::recv_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Receiver::recv_timeout`].
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Message, Error> {
+        self.rx.recv_timeout(timeout)
+    }
+
+    /// Sends a message; see [`Sender::send`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Sender::send`].
+    pub fn send(&self, msg: Message) -> Result<(), Error> {
+        self.tx.send(msg)
+    }
+
+    /// The closing handshake, started here: sends a close frame with `code`
+    /// and `reason`, then reads (dropping data messages) until the peer's
+    /// close frame arrives or the close timeout passes, and ends the TCP
+    /// connection (a server at once, a client once the server has closed
+    /// it or the close timeout has passed). Does nothing more if the
+    /// connection has already closed.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidRequest` for a code that may not be sent (see
+    /// [`frame::is_valid_close_code`](super::frame::is_valid_close_code)).
+    pub fn close(&mut self, code: u16, reason: &str) -> Result<(), Error> {
+        self.rx.close(code, reason)
+    }
+
+    /// A handle that sends on this socket from other green threads.
+    pub fn sender(&self) -> Sender {
+        self.tx.clone()
+    }
+
+    /// The two halves, to move the reading one elsewhere.
+    pub fn split(self) -> (Receiver, Sender) {
+        (self.rx, self.tx)
+    }
+
+    /// The subprotocol agreed in the handshake.
+    pub fn protocol(&self) -> Option<&str> {
+        self.tx.protocol()
+    }
+
+    /// Whether permessage-deflate is on.
+    pub fn is_compressed(&self) -> bool {
+        self.tx.shared.compressed
+    }
+
+    /// Which side of the connection this is.
+    pub fn role(&self) -> Role {
+        self.tx.shared.role
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.tx.shared.peer
+    }
+}
+
+impl fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("role", &self.tx.shared.role)
+            .field("peer", &self.tx.shared.peer)
+            .field("protocol", &self.tx.shared.protocol)
+            .field("compressed", &self.tx.shared.compressed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sender {
+    /// Sends `msg` as one frame (compressed if permessage-deflate is on).
+    /// Waits while another green thread is sending, and while the peer is
+    /// slow to take data (up to the write timeout).
+    ///
+    /// # Errors
+    ///
+    /// `Closed` once a close frame was sent or the connection ended;
+    /// `InvalidRequest` for a ping or pong over 125 bytes or an invalid
+    /// close code; an I/O error (`TimedOut` past the write timeout), after
+    /// which the connection is shut down.
+    pub fn send(&self, msg: Message) -> Result<(), Error> {
+        self.shared.send(&msg)
+    }
+
+    /// Sends the same message as [`send`](Self::send), by reference (for
+    /// broadcasting one message to many sockets).
+    ///
+    /// # Errors
+    ///
+    /// As for [`send`](Self::send).
+    pub fn send_ref(&self, msg: &Message) -> Result<(), Error> {
+        self.shared.send(msg)
+    }
+
+    /// Starts the closing handshake from a green thread that does not
+    /// read: sends the close frame; the green thread in `recv` then gets
+    /// the peer's answer as [`Message::Close`]. If the handshake has not
+    /// finished within the close timeout, the connection is cut.
+    ///
+    /// # Errors
+    ///
+    /// As for [`send`](Self::send).
+    pub fn close(&self, code: u16, reason: &str) -> Result<(), Error> {
+        self.shared
+            .send(&Message::Close(Some(CloseFrame::new(code, reason))))?;
+        let shared = self.shared.clone();
+        let done = shared.done.clone();
+        let limit = shared.config.close_timeout;
+        thicket_green::spawn_n(move || {
+            if done.wait_timeout(limit).is_err() {
+                shared.abort();
+            }
+        });
+        Ok(())
+    }
+
+    /// Cuts the connection without a closing handshake; green threads
+    /// waiting on it wake with an error.
+    pub fn abort(&self) {
+        self.shared.abort();
+    }
+
+    /// Whether the connection has ended, or a close frame was sent.
+    pub fn is_closed(&self) -> bool {
+        self.shared.ended.load(Ordering::Acquire) || self.shared.close_sent()
+    }
+
+    /// The subprotocol agreed in the handshake.
+    pub fn protocol(&self) -> Option<&str> {
+        self.shared.protocol.as_deref()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.shared.peer
+    }
+
+    /// Whether two senders write to the same connection.
+    pub fn same_socket(&self, other: &Sender) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl fmt::Debug for Sender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("peer", &self.shared.peer)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl Receiver {
+    /// The next message, waiting as long as it takes (but see
+    /// [`Config::ping_interval`]).
+    ///
+    /// Pings are answered before they are returned. When the peer's close
+    /// frame arrives, it is answered (unless ours went first), the TCP
+    /// connection is ended, and it is returned as [`Message::Close`].
+    ///
+    /// # Errors
+    ///
+    /// - `Closed`: the connection had ended (after `Message::Close`, or
+    ///   the peer went away without a close frame: code 1006).
+    /// - `Parse`, `Decode`, `TooLarge`: the peer broke the protocol, sent
+    ///   text that is not UTF-8, or a message over the limit; the
+    ///   connection was failed with close code 1002, 1007 or 1009.
+    /// - `TimedOut`: the peer did not answer a keep-alive ping.
+    /// - `Io`, `Tls`: the connection failed.
+    pub fn recv(&mut self) -> Result<Message, Error> {
+        self.recv_until(None)
+    }
+
+    /// The next message, waiting at most `timeout`. A timeout loses
+    /// nothing: the part of a message that had arrived is kept for the
+    /// next call.
+    ///
+    /// # Errors
+    ///
+    /// `TimedOut` when no whole message arrived in time; otherwise as for
+    /// [`recv`](Self::recv).
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Message, Error> {
+        self.recv_until(Some(Instant::now() + timeout))
+    }
+
+    /// A sender for this connection.
+    pub fn sender(&self) -> Sender {
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+
+    fn recv_until(&mut self, deadline: Option<Instant>) -> Result<Message, Error> {
+        if self.finished {
+            return Err(closed_error());
+        }
+        loop {
+            if self.pos < self.end {
+                match self.decoder.decode(&self.buf[self.pos..self.end]) {
+                    Ok((n, msg)) => {
+                        self.pos += n;
+                        if let Some(msg) = msg {
+                            return Ok(self.handle(msg));
+                        }
+                    }
+                    Err(e) => return Err(self.fail(e)),
+                }
+                continue;
+            }
+            self.pos = 0;
+            self.end = 0;
+            match self.fill(deadline) {
+                Ok(0) => {
+                    self.finish(false);
+                    return Err(Error::new(
+                        ErrorKind::Closed,
+                        "the WebSocket peer went away without a close frame (1006)",
+                    ));
+                }
+                Ok(n) => self.end = n,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Reads into the buffer, waiting until `deadline` and sending
+    /// keep-alive pings on the way.
+    fn fill(&mut self, deadline: Option<Instant>) -> Result<usize, Error> {
+        loop {
+            let now = Instant::now();
+            let ping_at = self
+                .shared
+                .config
+                .ping_interval
+                .map(|every| match self.ping_sent {
+                    Some(sent) => sent + every,
+                    None => self.last_read + every,
+                });
+            let wake = match (deadline, ping_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let (io, buf) = (&self.io, &mut self.buf[..]);
+            let r = match wake {
+                None => Ok(io.read(buf)),
+                Some(t) => match t.checked_duration_since(now) {
+                    Some(left) if !left.is_zero() => {
+                        thicket_green::with_timeout(left, || io.read(buf))
+                    }
+                    _ => Err(thicket_green::Elapsed),
+                },
+            };
+            match r {
+                Ok(Ok(n)) => {
+                    self.last_read = Instant::now();
+                    self.ping_sent = None;
+                    return Ok(n);
+                }
+                Ok(Err(e)) => {
+                    self.finished = true;
+                    self.shared.abort();
+                    return Err(Error::from_io("reading a WebSocket", e));
+                }
+                Err(_) => {
+                    let now = Instant::now();
+                    if deadline.is_some_and(|d| now >= d) {
+                        return Err(Error::new(
+                            ErrorKind::TimedOut,
+                            "no WebSocket message arrived in time",
+                        ));
+                    }
+                    if self.ping_sent.is_some() {
+                        self.finished = true;
+                        self.shared.abort();
+                        return Err(Error::new(
+                            ErrorKind::TimedOut,
+                            "the WebSocket peer did not answer a keep-alive ping",
+                        ));
+                    }
+                    self.ping_sent = Some(now);
+                    if let Err(e) = self.shared.send(&Message::Ping(Bytes::new())) {
+                        self.finished = true;
+                        self.shared.abort();
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, msg: Message) -> Message {
+        match &msg {
+            // A pong cannot go after our close frame; a failed send shows
+            // up at the next read.
+            Message::Ping(p) if !self.shared.close_sent() => {
+                let _ = self.shared.send(&Message::Pong(p.clone()));
+            }
+            Message::Close(frame) => {
+                if !self.shared.close_sent() {
+                    // Echo the code (RFC 6455 §5.5.1), not the reason.
+                    let echo = frame.as_ref().map(|f| CloseFrame::new(f.code, ""));
+                    let _ = self.shared.send(&Message::Close(echo));
+                }
+                self.finish(true);
+            }
+            _ => {}
+        }
+        msg
+    }
+
+    /// Fails the connection: a close frame with the error's code, then the
+    /// end of the TCP connection.
+    fn fail(&mut self, e: ProtocolError) -> Error {
+        if !self.shared.close_sent() {
+            let frame = CloseFrame::new(e.close_code(), "");
+            let _ = self.shared.send(&Message::Close(Some(frame)));
+        }
+        self.finish(true);
+        e.into()
+    }
+
+    /// Ends the TCP connection after the closing handshake (or a failure).
+    /// The server closes first (RFC 6455 §7.1.1): it shuts its side down,
+    /// then drains what the client still sends until the client closes
+    /// too. A client waits for the server to close, then closes.
+    fn finish(&mut self, linger: bool) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        if linger {
+            if self.shared.role == Role::Server {
+                if let ReadIo::Tls { tls, .. } = &self.io {
+                    if let Ok(mut s) = tls.lock() {
+                        let _ = s.close();
+                    }
+                }
+                let _ = self.shared.tcp.shutdown(Shutdown::Write);
+            }
+            let (io, buf) = (&self.io, &mut self.buf[..]);
+            let _ = thicket_green::with_timeout(self.shared.config.close_timeout, || loop {
+                match io.read(buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            });
+        }
+        self.shared.abort();
+    }
+
+    fn close(&mut self, code: u16, reason: &str) -> Result<(), Error> {
+        if self.finished {
+            return Ok(());
+        }
+        match self
+            .shared
+            .send(&Message::Close(Some(CloseFrame::new(code, reason))))
+        {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::InvalidRequest => return Err(e),
+            // Already sent (by a Sender), or the connection is broken:
+            // either way, wait for the end below.
+            Err(_) => {}
+        }
+        let deadline = Instant::now() + self.shared.config.close_timeout;
+        while !self.finished {
+            match self.recv_until(Some(deadline)) {
+                Ok(Message::Close(_)) => break,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        if !self.finished {
+            self.finished = true;
+            self.shared.abort();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Best effort, and only if no writer is busy (one that is may
+            // be stuck on the peer).
+            let free = self
+                .shared
+                .writer
+                .try_lock()
+                .is_some_and(|w| !w.close_sent && !w.broken);
+            if free {
+                let bye = CloseFrame::new(CloseFrame::GOING_AWAY, "");
+                let _ = self.shared.send(&Message::Close(Some(bye)));
+            }
+            self.shared.abort();
+        }
+    }
+}
+
+impl fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("peer", &self.shared.peer)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}

@@ -11,12 +11,15 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 
+use thicket_http::http;
 use thicket_http::{Body, Request, Response, Server};
 
 fn hello(_req: Request) -> Response {
     let mut resp = Response::new(Body::from("Hello, World!"));
-    resp.headers_mut()
-        .insert("content-type", "text/plain".parse().unwrap());
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain"),
+    );
     resp
 }
 

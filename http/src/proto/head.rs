@@ -133,7 +133,7 @@ pub fn parse_request(
         return Err(ParseError::bad("more than one Host field"));
     }
     if let Some(host) = headers.get(header::HOST) {
-        if !host.is_empty() && http::uri::Authority::try_from(host.as_bytes()).is_err() {
+        if !host.is_empty() && !valid_host(host.as_bytes()) {
             return Err(ParseError::bad("invalid Host field"));
         }
     } else if version == Version::HTTP_11 {
@@ -374,6 +374,38 @@ fn bad_value() -> ParseError {
 /// obs-text bytes are kept.
 pub(super) fn field_value(v: &[u8]) -> Result<HeaderValue, ParseError> {
     HeaderValue::from_bytes(v).map_err(|_| bad_value())
+}
+
+/// `Host` = uri-host [ ":" port ] (RFC 9110 7.2): an IP literal in
+/// brackets, or a reg-name or IPv4 address; no userinfo.
+fn valid_host(b: &[u8]) -> bool {
+    let (host, port) = if b.first() == Some(&b'[') {
+        let Some(end) = b.iter().position(|&c| c == b']') else {
+            return false;
+        };
+        let inside = &b[1..end];
+        if inside.is_empty()
+            || !inside
+                .iter()
+                .all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+        {
+            return false;
+        }
+        match &b[end + 1..] {
+            [] => return true,
+            [b':', port @ ..] => (&b[..0], port),
+            _ => return false,
+        }
+    } else {
+        match b.iter().rposition(|&c| c == b':') {
+            Some(i) => (&b[..i], &b[i + 1..]),
+            None => (b, &b[..0]),
+        }
+    };
+    let reg_name = host
+        .iter()
+        .all(|&c| c.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&c));
+    reg_name && port.len() <= 5 && port.iter().all(u8::is_ascii_digit)
 }
 
 #[derive(Default)]

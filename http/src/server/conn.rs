@@ -367,6 +367,7 @@ impl Conn<'_> {
         }
         self.served += 1;
         let info = ReqInfo {
+            started,
             head: method == Method::HEAD,
             connect: method == Method::CONNECT,
             version,
@@ -476,6 +477,7 @@ impl Conn<'_> {
         }
         let version = head.map_or(Version::HTTP_11, |h| h.version);
         let info = ReqInfo {
+            started: Instant::now(),
             head: false,
             connect: false,
             version,

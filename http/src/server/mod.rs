@@ -102,6 +102,8 @@ pub(crate) struct Shared {
 /// ```
 pub struct Server {
     listener: TcpListener,
+    /// The listener has `SO_REUSEPORT`: each hub binds one of its own.
+    reuseport: bool,
     config: Config,
     shared: Arc<Shared>,
 }
@@ -109,16 +111,26 @@ pub struct Server {
 impl Server {
     /// A server listening on `addr` (`SO_REUSEADDR`, a backlog of 1,024).
     ///
+    /// The socket also has `SO_REUSEPORT`, so that with several
+    /// [`hubs`](Self::hubs) each hub gets a listener of its own on the port
+    /// and the kernel spreads connections evenly among them (hubs sharing
+    /// one listener take connections unevenly: whichever wakes first takes
+    /// a burst). Linux lets only processes of the same user join the port.
+    ///
     /// # Errors
     ///
     /// Binding failed (address in use, permission).
     pub fn bind(addr: impl ToSocketAddrs + Send + 'static) -> io::Result<Server> {
-        Ok(Server::from_listener(net::listen(addr)?))
+        let mut server = Server::from_listener(net::listen_reuseport(addr)?);
+        server.reuseport = true;
+        Ok(server)
     }
 
-    /// A server on a listener you made (an inherited socket, say).
+    /// A server on a listener you made (an inherited socket, say). With
+    /// several hubs, they all accept from it.
     pub fn from_listener(listener: TcpListener) -> Server {
         Server {
+            reuseport: false,
             listener,
             config: Config::default(),
             shared: Arc::new(Shared {
@@ -270,6 +282,7 @@ impl Server {
     pub fn serve(self, handler: impl Handler) -> io::Result<()> {
         let Server {
             listener,
+            reuseport,
             config,
             shared,
         } = self;
@@ -287,8 +300,13 @@ impl Server {
         }
         let rt = Runtime::new(config.hubs)?;
         let mut loops = Vec::new();
+        let addr = listener.local_addr()?;
         for hub in 0..config.hubs {
-            let listener = listener.try_clone()?;
+            let listener = if reuseport && hub > 0 {
+                net::listen_reuseport(addr)?
+            } else {
+                listener.try_clone()?
+            };
             let (config, shared, handler) = (config.clone(), shared.clone(), handler.clone());
             loops.push(rt.spawn_on(hub, move || hub_main(listener, config, shared, handler)));
         }

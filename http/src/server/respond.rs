@@ -21,6 +21,8 @@ const STREAM_PIECE: usize = 64 * 1024;
 
 /// What the request says about how to answer it.
 pub(crate) struct ReqInfo {
+    /// When the request started (the `Date` is taken from it).
+    pub started: std::time::Instant,
     pub head: bool,
     pub connect: bool,
     pub version: Version,
@@ -117,7 +119,7 @@ pub(crate) fn write_response(
         }
     }
     if !h.contains_key(header::DATE) {
-        h.insert(header::DATE, date::now());
+        h.insert(header::DATE, date::at(req.started));
     }
     encode_head(wbuf, status, h, req.http10_only);
 
@@ -371,6 +373,7 @@ mod tests {
 
     fn req11() -> ReqInfo {
         ReqInfo {
+            started: std::time::Instant::now(),
             head: false,
             connect: false,
             version: Version::HTTP_11,

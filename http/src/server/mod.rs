@@ -218,9 +218,12 @@ impl Server {
         self
     }
 
-    /// The most connections served at once across all hubs (default
-    /// 10,000). Beyond it, accepting waits: nothing is dropped, clients
-    /// wait in the listen backlog.
+    /// The most connections each hub serves at once (default 10,000), as
+    /// nginx's `worker_connections` is per worker. Beyond it, that hub's
+    /// accepting waits: nothing is dropped, clients wait in the listen
+    /// backlog. (A limit split between hubs would stall: the kernel spreads
+    /// connections among the hubs' listeners by their addresses, not by
+    /// which hub has room.)
     #[must_use]
     pub fn max_connections(mut self, n: usize) -> Server {
         self.config.max_connections = n.max(1);
@@ -359,9 +362,8 @@ fn hub_main(
     shared: Arc<Shared>,
     handler: Arc<dyn Handler>,
 ) -> io::Result<()> {
-    let per_hub = config.max_connections.div_ceil(config.hubs).max(1);
     let server = net::Server::new(listener)
-        .concurrency(per_hub)
+        .concurrency(config.max_connections)
         .grace(config.grace);
     {
         let mut loops = shared.accept_loops.lock();

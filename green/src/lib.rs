@@ -34,6 +34,6 @@ pub use crate::runtime::Runtime;
 pub use crate::semaphore::{BoundedSemaphore, ReleaseError, Semaphore, SemaphorePermit};
 pub use crate::thread::{
     current, join_all, kill_all, run, set_default_stack_size, set_panic_handler, sleep, spawn,
-    spawn_after, spawn_n, yield_now, Builder, Current, GreenThread, JoinError, PanicReport,
+    spawn_after, spawn_n, yield_now, Builder, Current, GreenThread, JoinError, Killer, PanicReport,
 };
 pub use crate::timeout::{with_timeout, Elapsed};

@@ -616,9 +616,50 @@ pub fn run() {
 pub struct Current {
     id: u64,
     name: Option<Arc<str>>,
+    task: Option<TaskRef>,
+}
+
+/// Kills one green thread from any thread, like
+/// [`GreenThread::kill`], without owning its handle: what a green thread
+/// gives out (through [`Current::killer`]) so that a supervisor can end it,
+/// say a server closing idle connections on shutdown. Once the green thread
+/// has finished, `kill` does nothing (even if its slot is reused).
+///
+/// # Examples
+///
+/// ```
+/// use thicket_green::{current, spawn, AsyncResult, Event};
+///
+/// let killer = AsyncResult::new();
+/// let never = Event::new();
+/// let (k, n) = (killer.clone(), never.clone());
+/// let worker = spawn(move || {
+///     k.set(current().killer().unwrap()).unwrap();
+///     n.wait() // ends with Cancelled when killed
+/// });
+/// killer.get().unwrap().kill();
+/// assert!(worker.join().is_err()); // JoinError::Killed
+/// # drop(never);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Killer {
+    task: TaskRef,
+}
+
+impl Killer {
+    /// Kills the green thread (sticky cancellation; see
+    /// [`GreenThread::kill`]). Does not wait.
+    pub fn kill(&self) {
+        self.task.kill();
+    }
 }
 
 impl Current {
+    /// A [`Killer`] for this green thread; `None` for plain code.
+    pub fn killer(&self) -> Option<Killer> {
+        self.task.map(|task| Killer { task })
+    }
+
     /// The green thread's id; 0 for plain code outside any green thread.
     pub fn id(&self) -> u64 {
         self.id
@@ -637,6 +678,7 @@ pub fn current() -> Current {
         Current {
             id: t.id(),
             name: t.name(),
+            task: (!t.is_root()).then(|| h.task_ref(&t)),
         }
     })
 }

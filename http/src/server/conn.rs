@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use thicket_green::net::TcpStream;
 use thicket_green::tls::TlsStream;
+use thicket_green::Killer;
 
 use super::body::{self, BodyState, Continue, Io, RequestBody};
 use super::buf::{give_write_buf, take_write_buf, ReadBuf, READ_BUF};
@@ -38,19 +39,19 @@ pub(crate) struct IdleSet(Rc<RefCell<IdleInner>>);
 #[derive(Default)]
 struct IdleInner {
     next: u64,
-    conns: HashMap<u64, Rc<TcpStream>>,
+    conns: HashMap<u64, Killer>,
     closed: bool,
 }
 
 impl IdleSet {
-    fn insert(&self, tcp: Rc<TcpStream>) -> Option<u64> {
+    fn insert(&self, waiter: Killer) -> Option<u64> {
         let mut i = self.0.borrow_mut();
         if i.closed {
             return None;
         }
         i.next += 1;
         let id = i.next;
-        i.conns.insert(id, tcp);
+        i.conns.insert(id, waiter);
         Some(id)
     }
 
@@ -64,8 +65,9 @@ impl IdleSet {
             i.closed = true;
             i.conns.drain().map(|(_, c)| c).collect()
         };
+        // Their green threads wait in `readable`, which fails at once.
         for c in conns {
-            let _ = c.shutdown(Shutdown::Both);
+            c.kill();
         }
     }
 }
@@ -124,9 +126,9 @@ struct Conn<'a> {
     shared: &'a Shared,
     handler: &'a Arc<dyn Handler>,
     idle: &'a IdleSet,
-    /// A second handle on the socket, through which a stop wakes the
-    /// connection while it waits idle.
-    waker: Option<Rc<TcpStream>>,
+    /// How a stop ends this connection's green thread while it waits idle
+    /// (no descriptor or buffer is held for it).
+    waker: Option<Killer>,
     served: u64,
     /// Close slowly: the client may still be sending (an error answered
     /// early, a body not read).
@@ -215,12 +217,10 @@ impl Conn<'_> {
         // socket, so new data is a new readiness edge).
         self.io().rbuf.release_if_empty();
         if self.served > 0 && self.waker.is_none() {
-            if let Ok(clone) = self.io().transport.tcp().try_clone() {
-                self.waker = Some(Rc::new(clone));
-            }
+            self.waker = thicket_green::current().killer();
         }
-        let id = match &self.waker {
-            Some(w) => match self.idle.insert(w.clone()) {
+        let id = match self.waker {
+            Some(w) => match self.idle.insert(w) {
                 Some(id) => Some(id),
                 None => return Next::Close,
             },

@@ -248,16 +248,22 @@ pub(crate) enum InflateError {
     TooLarge,
 }
 
-/// Compresses the messages one side sends.
+/// Compresses the messages one side sends. The zlib state (about 300 KiB
+/// with a 15-bit window) is made on the first message, so a connection
+/// that sends nothing costs nothing.
 pub(crate) struct Deflater {
-    c: Compress,
+    c: Option<Box<Compress>>,
+    level: u32,
+    window_bits: u8,
     reset_each: bool,
 }
 
 impl Deflater {
     pub fn new(level: u32, window_bits: u8, no_context_takeover: bool) -> Deflater {
         Deflater {
-            c: Compress::new_with_window_bits(Compression::new(level), false, window_bits.max(9)),
+            c: None,
+            level,
+            window_bits: window_bits.max(9),
             reset_each: no_context_takeover,
         }
     }
@@ -265,17 +271,24 @@ impl Deflater {
     /// Appends `data` compressed to `out`, without the final
     /// `00 00 FF FF` (RFC 7692 §7.2.1).
     pub fn compress(&mut self, data: &[u8], out: &mut Vec<u8>) {
+        let (level, bits) = (self.level, self.window_bits);
+        let c = self.c.get_or_insert_with(|| {
+            Box::new(Compress::new_with_window_bits(
+                Compression::new(level),
+                false,
+                bits,
+            ))
+        });
         let start = out.len();
         let mut input = data;
         loop {
             if out.capacity() - out.len() < 64 {
                 out.reserve(input.len() / 2 + 1024);
             }
-            let before = self.c.total_in();
-            self.c
-                .compress_vec(input, out, FlushCompress::Sync)
+            let before = c.total_in();
+            c.compress_vec(input, out, FlushCompress::Sync)
                 .expect("deflate accepts any input");
-            input = &input[(self.c.total_in() - before) as usize..];
+            input = &input[(c.total_in() - before) as usize..];
             // Done when everything was taken and the flush fitted.
             if input.is_empty() && out.capacity() > out.len() {
                 break;
@@ -291,14 +304,15 @@ impl Deflater {
             out.push(0);
         }
         if self.reset_each {
-            self.c.reset();
+            c.reset();
         }
     }
 }
 
-/// Decompresses the messages one side receives.
+/// Decompresses the messages one side receives; its state (about 40 KiB)
+/// is made on the first compressed message.
 pub(crate) struct Inflater {
-    d: Decompress,
+    d: Option<Box<Decompress>>,
     reset_each: bool,
     ended: bool,
 }
@@ -306,7 +320,7 @@ pub(crate) struct Inflater {
 impl Inflater {
     pub fn new(no_context_takeover: bool) -> Inflater {
         Inflater {
-            d: Decompress::new(false),
+            d: None,
             reset_each: no_context_takeover,
             ended: false,
         }
@@ -320,6 +334,7 @@ impl Inflater {
         out: &mut Vec<u8>,
         limit: usize,
     ) -> Result<(), InflateError> {
+        let d = self.d.get_or_insert_with(|| Box::new(Decompress::new(false)));
         while !self.ended {
             if out.len() > limit {
                 return Err(InflateError::TooLarge);
@@ -328,12 +343,11 @@ impl Inflater {
                 // Never more room than one byte past the limit.
                 out.reserve_exact((limit + 1 - out.len()).min(32 * 1024 + input.len() * 2));
             }
-            let (before_in, before_out) = (self.d.total_in(), self.d.total_out());
-            let status = self
-                .d
+            let (before_in, before_out) = (d.total_in(), d.total_out());
+            let status = d
                 .decompress_vec(input, out, FlushDecompress::Sync)
                 .map_err(|e| InflateError::Invalid(e.to_string()))?;
-            let used = (self.d.total_in() - before_in) as usize;
+            let used = (d.total_in() - before_in) as usize;
             input = &input[used..];
             if status == Status::StreamEnd {
                 // A final block: what follows it in this message is ignored
@@ -341,7 +355,7 @@ impl Inflater {
                 self.ended = true;
             } else if input.is_empty() && out.len() < out.capacity() {
                 break;
-            } else if used == 0 && self.d.total_out() == before_out {
+            } else if used == 0 && d.total_out() == before_out {
                 return Err(InflateError::Invalid(
                     "the deflate stream makes no progress".into(),
                 ));
@@ -357,7 +371,9 @@ impl Inflater {
     pub fn finish(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), InflateError> {
         self.inflate(&[0, 0, 0xFF, 0xFF], out, limit)?;
         if self.reset_each || self.ended {
-            self.d.reset(false);
+            if let Some(d) = &mut self.d {
+                d.reset(false);
+            }
             self.ended = false;
         }
         Ok(())

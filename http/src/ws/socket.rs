@@ -28,7 +28,10 @@ use super::{CloseFrame, Message};
 use crate::error::{Error, ErrorKind};
 use crate::transport::Transport;
 
-const READ_BUF: usize = 16 * 1024;
+/// The read buffer starts small (an idle socket holds little) and doubles,
+/// up to the most, while reads fill it.
+const READ_BUF: usize = 4 * 1024;
+const MAX_READ_BUF: usize = 64 * 1024;
 
 type Tls = Arc<Mutex<TlsStream<TcpStream>>>;
 
@@ -542,7 +545,12 @@ impl Receiver {
                         "the WebSocket peer went away without a close frame (1006)",
                     ));
                 }
-                Ok(n) => self.end = n,
+                Ok(n) => {
+                    self.end = n;
+                    if n == self.buf.len() && n < MAX_READ_BUF {
+                        self.buf.resize(n * 2, 0);
+                    }
+                }
                 Err(e) => return Err(e),
             }
         }

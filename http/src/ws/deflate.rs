@@ -334,7 +334,9 @@ impl Inflater {
         out: &mut Vec<u8>,
         limit: usize,
     ) -> Result<(), InflateError> {
-        let d = self.d.get_or_insert_with(|| Box::new(Decompress::new(false)));
+        let d = self
+            .d
+            .get_or_insert_with(|| Box::new(Decompress::new(false)));
         while !self.ended {
             if out.len() > limit {
                 return Err(InflateError::TooLarge);

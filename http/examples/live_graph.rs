@@ -51,7 +51,7 @@ fn value(t: u64) -> f64 {
 }
 
 /// Pushes `"tick value"` to everyone in `room` every `every`, forever.
-fn produce(room: Room, every: Duration) {
+pub fn produce(room: Room, every: Duration) {
     thicket_green::spawn_n(move || {
         for t in 0.. {
             room.broadcast(Message::text(format!("{t} {:.2}", value(t))));
@@ -62,7 +62,8 @@ fn produce(room: Room, every: Duration) {
     });
 }
 
-fn app(room: Room) -> Router {
+/// The page at `/` and its socket at `/ws`, fed from `room`.
+pub fn app(room: Room) -> Router {
     let config = ws::Config::new();
     Router::new()
         .get("/", |_req: Request| {

@@ -611,6 +611,9 @@ impl Encoder {
         if let Some(key) = mask {
             apply_mask(&mut out[start..], key, 0);
         }
+        if self.scratch.capacity() > 64 * 1024 {
+            self.scratch = Vec::new();
+        }
         Ok(())
     }
 }

@@ -22,6 +22,35 @@
 //! a close frame with the right code (1002, 1007, 1009) before the
 //! connection ends.
 //!
+//! # Details
+//!
+//! - **Origins.** Browsers send `Origin` with every handshake; by default a
+//!   server accepts only its own host (the `Host` header) and origins
+//!   listed with [`Config::allow_origin`], and answers others `403`. A
+//!   handshake without `Origin` (not from a browser) is accepted. See
+//!   [`OriginCheck`].
+//! - **Compression.** permessage-deflate is negotiated when both sides
+//!   want it (the default): context takeover on or off either way, and
+//!   windows of 9 to 15 bits (zlib, on the pure-Rust zlib-rs backend,
+//!   cannot make the 8-bit window an offer may ask for: such an offer is
+//!   declined). Compressed messages are capped after inflation by the
+//!   message size limit.
+//! - **Closing.** The server closes the TCP connection first (RFC 6455
+//!   §7.1.1): after the closing handshake it shuts its side down and reads
+//!   until the client has closed too (at most the close timeout); a client
+//!   waits for the server to close.
+//! - **TLS.** Over TLS the session is behind a green mutex that the reading
+//!   green thread holds only while it decrypts, so sending is never held up
+//!   by a `recv` that waits; this costs one more file descriptor per
+//!   connection (a duplicate of the socket to wait on).
+//! - **Server shutdown.** An upgraded connection is a request in flight
+//!   for [`ServerHandle::stop`](crate::ServerHandle::stop): it may run
+//!   until the grace period ends, then its green thread is killed.
+//!
+//! Conformance: the Autobahn|Testsuite runs against both the server and
+//! the client in the tests (`http/tests/ws_autobahn.rs`), compression
+//! cases included.
+//!
 //! # Examples
 //!
 //! An echo server and a client:

@@ -100,7 +100,8 @@ impl Shared {
                 Err(e) => Err(io::Error::other(e)),
             },
         };
-        if w.buf.capacity() > 256 * 1024 {
+        // One big message should not pin its buffer for the connection's life.
+        if w.buf.capacity() > 64 * 1024 {
             w.buf = Vec::new();
         }
         if let Err(e) = r {

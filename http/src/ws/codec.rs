@@ -211,7 +211,9 @@ impl Decoder {
                 .min(input.len() - at);
             let chunk = &input[at..at + take];
             at += take;
-            self.payload(chunk)?;
+            // The last bytes of a message are checked whole at its end.
+            let last = frame.header.fin && take as u64 == frame.remaining;
+            self.payload(chunk, last)?;
             let frame = self.frame.as_mut().expect("a frame is in progress");
             frame.remaining -= take as u64;
             frame.offset += take;
@@ -321,7 +323,7 @@ impl Decoder {
         Ok(())
     }
 
-    fn payload(&mut self, chunk: &[u8]) -> Result<(), ProtocolError> {
+    fn payload(&mut self, chunk: &[u8], last: bool) -> Result<(), ProtocolError> {
         let frame = self.frame.as_ref().expect("a frame is in progress");
         let (mask, offset) = (frame.header.mask, frame.offset);
         if frame.header.opcode.is_control() {
@@ -357,7 +359,9 @@ impl Decoder {
                 apply_mask(&mut msg.data[start..], key, offset);
             }
         }
-        if msg.text {
+        // Fail fast (Autobahn 6.4.x): a message whose start cannot be
+        // UTF-8 fails before the rest arrives.
+        if msg.text && !last {
             check_utf8(msg)?;
         }
         Ok(())
@@ -384,10 +388,6 @@ impl Decoder {
                 .map_err(|e| inflate_error(e, self.limits.max_message))?;
         }
         if msg.text {
-            check_utf8(&mut msg)?;
-            if msg.checked != msg.data.len() {
-                return Err(invalid_utf8());
-            }
             let text = String::from_utf8(msg.data).map_err(|_| invalid_utf8())?;
             Ok(Some(Message::Text(text)))
         } else {

@@ -87,7 +87,6 @@ mod deflate;
 pub mod frame;
 mod handshake;
 mod room;
-mod server;
 mod socket;
 
 use std::fmt;
@@ -97,9 +96,8 @@ use bytes::Bytes;
 pub use self::client::{connect, Connector};
 pub use self::codec::{Decoder, Encoder, Limits, ProtocolError, Role};
 pub use self::config::{Config, OriginCheck, OriginFn};
-pub use self::handshake::accept_key;
+pub use self::handshake::{accept_key, is_upgrade_request, upgrade};
 pub use self::room::{MemberId, Room};
-pub use self::server::{is_upgrade_request, upgrade};
 pub use self::socket::{Receiver, Sender, WebSocket};
 
 /// A WebSocket message: what [`WebSocket::recv`] returns and

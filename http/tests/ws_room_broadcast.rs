@@ -11,9 +11,14 @@ use thicket_http::{Request, RunningServer, Server};
 /// Each connection joins `room`, is told "joined", and its text messages
 /// are broadcast to the others.
 fn room_server(room: Room) -> RunningServer {
+    room_server_on(room, 1)
+}
+
+fn room_server_on(room: Room, hubs: usize) -> RunningServer {
     let config = ws::Config::new().compression(false);
     Server::bind("127.0.0.1:0")
         .unwrap()
+        .hubs(hubs)
         .start(move |req: Request| {
             let room = room.clone();
             ws::upgrade(&req, &config, move |mut socket| {
@@ -97,4 +102,31 @@ fn a_member_that_stops_reading_is_dropped_and_the_others_keep_up() {
         frames < sent as usize + 1,
         "{frames} frames reached the slow member"
     );
+}
+
+#[test]
+fn a_room_spans_hubs() {
+    // Members on two hubs (OS threads): the queues, senders and the
+    // room's lock work across them.
+    let room = Room::new();
+    let server = room_server_on(room.clone(), 2);
+    let mut members: Vec<ws::WebSocket> = (0..6).map(|_| join(&server)).collect();
+    assert_eq!(room.len(), 6);
+    for (i, m) in members.iter().enumerate() {
+        m.send(Message::text(format!("line {i}"))).unwrap();
+    }
+    for (i, m) in members.iter_mut().enumerate() {
+        let mut got: Vec<String> = (0..5)
+            .map(|_| {
+                let msg = m.recv_timeout(Duration::from_secs(10)).unwrap();
+                msg.as_text().unwrap().to_owned()
+            })
+            .collect();
+        got.sort();
+        let want: Vec<String> = (0..6)
+            .filter(|&j| j != i)
+            .map(|j| format!("line {j}"))
+            .collect();
+        assert_eq!(got, want, "member {i}");
+    }
 }

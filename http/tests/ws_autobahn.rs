@@ -130,7 +130,8 @@ fn ensure_pip() {
         eprintln!("installing python3-pip for the Autobahn installer");
         let _ = Command::new("apt-get").arg("update").status();
         let _ = Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "python3-pip"])
+            .args(["-o", "DPkg::Lock::Timeout=300", "install", "-y"])
+            .args(["--no-install-recommends", "python3-pip"])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status();
         assert!(

@@ -71,13 +71,8 @@ fn chromium() -> Option<(PathBuf, PathBuf)> {
     if root && find(&["apt-get"]).is_some() {
         eprintln!("installing chromium and chromium-driver with apt-get");
         let _ = Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "--no-install-recommends",
-                "chromium",
-                "chromium-driver",
-            ])
+            .args(["-o", "DPkg::Lock::Timeout=300", "install", "-y"])
+            .args(["--no-install-recommends", "chromium", "chromium-driver"])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .stdout(Stdio::null())
             .status();

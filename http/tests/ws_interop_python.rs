@@ -17,8 +17,36 @@ use std::time::Duration;
 
 use thicket_http::ws::{self, CloseFrame, Message};
 
-/// One venv install at a time.
+/// One venv install at a time among this process's tests.
 static VENV: Mutex<()> = Mutex::new(());
+
+/// Holds a lock directory; removes it when dropped.
+struct DirLock(PathBuf);
+
+impl DirLock {
+    /// Waits for the lock: under nextest each test is a process of its
+    /// own, and two venv installs at once spoil each other.
+    fn take(path: PathBuf) -> DirLock {
+        let started = std::time::Instant::now();
+        while std::fs::create_dir(&path).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "another process has held {} for 5 minutes",
+                path.display()
+            );
+            // A poll interval, not synchronisation: the loop ends when the
+            // lock is free or the deadline passes.
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        DirLock(path)
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
 
 /// The venv's python with `websockets` importable, or `None` (said why).
 fn python() -> Option<PathBuf> {
@@ -42,6 +70,11 @@ fn python() -> Option<PathBuf> {
     if ready(&py) {
         return Some(py);
     }
+    std::fs::create_dir_all(&target).unwrap();
+    let _lock = DirLock::take(target.join("ws-python.lock"));
+    if ready(&py) {
+        return Some(py);
+    }
     if Command::new("python3").arg("--version").output().is_err() {
         eprintln!("SKIPPED: no python3 to run the websockets package with");
         return None;
@@ -60,7 +93,8 @@ fn python() -> Option<PathBuf> {
         // Debian's python3 has no venv module without python3-venv.
         eprintln!("installing python3-venv");
         let _ = Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "python3-venv"])
+            .args(["-o", "DPkg::Lock::Timeout=300", "install", "-y"])
+            .args(["--no-install-recommends", "python3-venv"])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status();
         if !create() {

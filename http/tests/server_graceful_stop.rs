@@ -107,3 +107,32 @@ fn handle_wait_works_from_another_plain_thread() {
     handle.wait().unwrap();
     serving.join().unwrap().unwrap();
 }
+
+#[test]
+fn a_connection_that_never_sent_a_request_does_not_hold_up_a_stop() {
+    let server = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .grace(Duration::from_secs(60))
+        .header_timeout(Duration::from_secs(60))
+        .start(|_req: Request| Response::new(Body::from("hi")))
+        .unwrap();
+    let addr = server.local_addr();
+    let mut silent = Conn::open(addr);
+    // A request on another connection shows the silent one was accepted
+    // before the stop (connections are accepted in order).
+    assert_eq!(
+        server_support::once(
+            addr,
+            "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .text(),
+        "hi"
+    );
+    server.stop();
+    // Closed at once (end of file well within the client's 10 s read
+    // timeout), not after the 60 s header timeout or grace period.
+    let mut byte = [0u8; 1];
+    let r = std::io::Read::read(&mut silent.r, &mut byte);
+    assert!(matches!(r, Ok(0)), "not closed by the stop: {r:?}");
+    server.wait().unwrap();
+}

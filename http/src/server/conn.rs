@@ -216,7 +216,7 @@ impl Conn<'_> {
         // wait itself costs no system call (the last read drained the
         // socket, so new data is a new readiness edge).
         self.io().rbuf.release_if_empty();
-        if self.served > 0 && self.waker.is_none() {
+        if self.waker.is_none() {
             self.waker = thicket_green::current().killer();
         }
         let id = match self.waker {

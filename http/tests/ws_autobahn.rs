@@ -13,6 +13,8 @@
 
 mod ws_support;
 
+use ws_support::DirLock;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -71,28 +73,11 @@ fn wstest() -> Option<PathBuf> {
         return None;
     }
     std::fs::create_dir_all(&dir).unwrap();
-    // Each test runs in a process of its own under nextest: one installs,
-    // the others wait for it (two installers at once fight over apt's and
-    // pip's files).
-    let lock = dir.join("install.lock");
-    let waited = Instant::now();
-    while std::fs::create_dir(&lock).is_err() {
-        assert!(
-            waited.elapsed() < std::time::Duration::from_secs(600),
-            "another process has been installing Autobahn for 10 minutes ({} exists)",
-            lock.display()
-        );
-        // A poll interval, not synchronisation: the loop ends when the lock
-        // is free or the deadline passes.
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    }
-    struct Unlock(PathBuf);
-    impl Drop for Unlock {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir(&self.0);
-        }
-    }
-    let _unlock = Unlock(lock);
+    // One process installs; the others wait for it, then find it there.
+    let _lock = DirLock::take(
+        dir.join("install.lock"),
+        std::time::Duration::from_secs(600),
+    );
     if bin.exists() {
         return Some(bin);
     }

@@ -9,6 +9,8 @@
 
 mod ws_support;
 
+use ws_support::DirLock;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -19,34 +21,6 @@ use thicket_http::ws::{self, CloseFrame, Message};
 
 /// One venv install at a time among this process's tests.
 static VENV: Mutex<()> = Mutex::new(());
-
-/// Holds a lock directory; removes it when dropped.
-struct DirLock(PathBuf);
-
-impl DirLock {
-    /// Waits for the lock: under nextest each test is a process of its
-    /// own, and two venv installs at once spoil each other.
-    fn take(path: PathBuf) -> DirLock {
-        let started = std::time::Instant::now();
-        while std::fs::create_dir(&path).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(300),
-                "another process has held {} for 5 minutes",
-                path.display()
-            );
-            // A poll interval, not synchronisation: the loop ends when the
-            // lock is free or the deadline passes.
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        DirLock(path)
-    }
-}
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir(&self.0);
-    }
-}
 
 /// The venv's python with `websockets` importable, or `None` (said why).
 fn python() -> Option<PathBuf> {
@@ -71,7 +45,7 @@ fn python() -> Option<PathBuf> {
         return Some(py);
     }
     std::fs::create_dir_all(&target).unwrap();
-    let _lock = DirLock::take(target.join("ws-python.lock"));
+    let _lock = DirLock::take(target.join("ws-python.lock"), Duration::from_secs(300));
     if ready(&py) {
         return Some(py);
     }

@@ -170,3 +170,32 @@ pub fn text(m: Message) -> String {
         other => panic!("expected text, got {other:?}"),
     }
 }
+
+/// Holds a lock directory across processes (under nextest each test is a
+/// process of its own, and two installers at once spoil each other's
+/// files); removed when dropped.
+pub struct DirLock(std::path::PathBuf);
+
+impl DirLock {
+    /// Waits at most `limit` for the lock at `path`.
+    pub fn take(path: std::path::PathBuf, limit: Duration) -> DirLock {
+        let started = std::time::Instant::now();
+        while std::fs::create_dir(&path).is_err() {
+            assert!(
+                started.elapsed() < limit,
+                "another process has held {} for {limit:?}",
+                path.display()
+            );
+            // A poll interval, not synchronisation: the loop ends when the
+            // lock is free or the deadline passes.
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        DirLock(path)
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}

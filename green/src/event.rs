@@ -10,7 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use crate::spin::SpinMutex as Mutex;
 
 use crate::park::{Parker, WaitError, WaitList};
 use crate::timeout::deadline_after;

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use crate::spin::SpinMutex as Mutex;
 use thicket_hub::{Interest, Io, Ready};
 
 use crate::hub;

@@ -17,6 +17,7 @@ mod queue_kinds;
 mod runtime;
 mod semaphore;
 pub mod signal;
+mod spin;
 mod sys;
 mod thread;
 mod timeout;

@@ -5,7 +5,7 @@
 //! unlock is one compare-and-swap and never touches the waiter list:
 //! `UNLOCKED`, `LOCKED` (nobody waits) and `CONTENDED` (somebody may wait;
 //! unlocking must look at the list). Waiters queue in a [`WaitList`] under a
-//! small parking_lot lock; an unlock while somebody waits hands the lock
+//! small spin lock ([`SpinMutex`](crate::spin::SpinMutex)); an unlock while somebody waits hands the lock
 //! directly to the longest waiter (the state stays locked), so lockers are
 //! served in arrival order and a newcomer cannot barge in. Invariant: the
 //! state is `CONTENDED` whenever the list is non-empty, and changes away from
@@ -64,7 +64,7 @@ const CONTENDED: u8 = 2;
 /// ```
 pub struct Mutex<T: ?Sized> {
     state: AtomicU8,
-    waiters: parking_lot::Mutex<WaitList>,
+    waiters: crate::spin::SpinMutex<WaitList>,
     data: UnsafeCell<T>,
 }
 
@@ -80,7 +80,7 @@ impl<T> Mutex<T> {
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
             state: AtomicU8::new(UNLOCKED),
-            waiters: parking_lot::Mutex::new(WaitList::default()),
+            waiters: crate::spin::SpinMutex::new(WaitList::default()),
             data: UnsafeCell::new(value),
         }
     }
@@ -341,14 +341,14 @@ impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
 /// # Ok::<(), thicket_green::WaitError>(())
 /// ```
 pub struct Condvar {
-    waiters: parking_lot::Mutex<WaitList>,
+    waiters: crate::spin::SpinMutex<WaitList>,
 }
 
 impl Condvar {
     /// A condition variable nobody waits on.
     pub fn new() -> Condvar {
         Condvar {
-            waiters: parking_lot::Mutex::new(WaitList::default()),
+            waiters: crate::spin::SpinMutex::new(WaitList::default()),
         }
     }
 

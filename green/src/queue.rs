@@ -31,7 +31,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use crate::spin::SpinMutex as Mutex;
 
 use crate::park::{Parker, Unparker, WaitError, WaitList};
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use crate::spin::SpinMutex as Mutex;
 
 use crate::hub::{self, TaskRef, FORCED_UNWIND};
 use crate::park::{Parker, WaitError, WaitList};

@@ -17,6 +17,7 @@ const WORKLOADS: &[(&str, Run)] = &[
     ("tcp_echo_rtt", net_workloads::tcp_echo_rtt),
     ("tcp_throughput_1", net_workloads::tcp_throughput_1),
     ("tcp_throughput_1000", net_workloads::tcp_throughput_1000),
+    ("tcp_echo_1000", net_workloads::tcp_echo_1000),
     ("forward", net_workloads::forward),
     ("forward_splice", net_workloads::forward_splice),
     ("forward_direct", net_workloads::forward_direct),

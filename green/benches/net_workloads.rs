@@ -7,6 +7,8 @@
 //! - `tcp_throughput_1`: one connection, client and server on one hub; per 64 KiB sent.
 //! - `tcp_throughput_1000`: 1,000 connections at once on one hub; per 1 KiB sent on each
 //!   (1,000 KiB in all).
+//! - `tcp_echo_1000`: 1,000 connections on one hub, each a client green thread and an echo
+//!   green thread; per iteration every connection makes one 64-byte round trip (1,000 in all).
 //! - `forward`: 1 MiB per iteration from a plain sender thread through a forwarder on a hub
 //!   thread to a plain receiver thread: `thicket` with `net::copy` (64 KiB buffer), `thicket_splice`
 //!   with `net::copy_splice`; `direct` is the same sender and receiver with no forwarder.
@@ -143,6 +145,58 @@ pub fn tcp_throughput_1000(iters: u64) -> Duration {
         let d = start.elapsed();
         for s in sinks {
             assert_eq!(s.join().unwrap(), bytes);
+        }
+        d
+    })
+}
+
+/// Echoes 64-byte messages until end of file.
+fn echo_64(mut s: TcpStream) {
+    let mut buf = [0u8; 64];
+    while s.read_exact(&mut buf).is_ok() {
+        s.write_all(&buf).unwrap();
+    }
+}
+
+/// `CONNS` connections at once, each making one 64-byte round trip per iteration; the work of
+/// an iteration does not grow with `iters`, so the per-iteration time is stable.
+pub fn tcp_echo_1000(iters: u64) -> Duration {
+    in_green(move || {
+        let l = net::listen("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let clients: Vec<TcpStream> = (0..CONNS)
+            .map(|_| {
+                let c = TcpStream::connect(addr).unwrap();
+                c.set_nodelay(true).unwrap();
+                c
+            })
+            .collect();
+        let echoes: Vec<_> = (0..CONNS)
+            .map(|_| {
+                let (s, _) = l.accept().unwrap();
+                s.set_nodelay(true).unwrap();
+                spawn(move || echo_64(s))
+            })
+            .collect();
+        let start = Instant::now();
+        let pingers: Vec<_> = clients
+            .into_iter()
+            .map(|mut c| {
+                spawn(move || {
+                    let mut buf = [7u8; 64];
+                    for _ in 0..iters {
+                        c.write_all(&buf).unwrap();
+                        c.read_exact(&mut buf).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for p in pingers {
+            p.join().unwrap();
+        }
+        let d = start.elapsed();
+        for e in echoes {
+            e.join().unwrap();
         }
         d
     })

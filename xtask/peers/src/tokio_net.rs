@@ -146,6 +146,61 @@ pub fn tcp_throughput_1000(iters: u64) -> Duration {
     })
 }
 
+async fn echo_64(mut s: TcpStream) {
+    let mut buf = [0u8; 64];
+    while s.read_exact(&mut buf).await.is_ok() {
+        s.write_all(&buf).await.unwrap();
+    }
+}
+
+/// 1,000 connections at once, each making one 64-byte round trip per iteration.
+pub fn tcp_echo_1000(iters: u64) -> Duration {
+    block_on(async move {
+        tokio::spawn(async move {
+            let sock = tokio::net::TcpSocket::new_v4().unwrap();
+            sock.set_reuseaddr(true).unwrap();
+            sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            let l = sock.listen(1024).unwrap();
+            let addr = l.local_addr().unwrap();
+            let mut clients = Vec::with_capacity(CONNS);
+            for _ in 0..CONNS {
+                let c = TcpStream::connect(addr).await.unwrap();
+                c.set_nodelay(true).unwrap();
+                clients.push(c);
+            }
+            let mut echoes = Vec::with_capacity(CONNS);
+            for _ in 0..CONNS {
+                let (s, _) = l.accept().await.unwrap();
+                s.set_nodelay(true).unwrap();
+                echoes.push(tokio::spawn(echo_64(s)));
+            }
+            let start = Instant::now();
+            let pingers: Vec<_> = clients
+                .into_iter()
+                .map(|mut c| {
+                    tokio::spawn(async move {
+                        let mut buf = [7u8; 64];
+                        for _ in 0..iters {
+                            c.write_all(&buf).await.unwrap();
+                            c.read_exact(&mut buf).await.unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for p in pingers {
+                p.await.unwrap();
+            }
+            let d = start.elapsed();
+            for e in echoes {
+                e.await.unwrap();
+            }
+            d
+        })
+        .await
+        .unwrap()
+    })
+}
+
 /// `iters` MiB through a tokio forwarder (`copy_bidirectional`) on its own thread.
 pub fn forward(iters: u64) -> Duration {
     let s = sink();

@@ -537,7 +537,7 @@ impl Hub {
         }
         task.state.set(State::Running);
         let previous = self.current.replace(task.clone());
-        let outer = crate::overflow::enter(task.guard.get());
+        let outer = crate::overflow::enter(task.guard.as_ptr());
         // The coroutine stays in its cell while it runs: nothing but this
         // function touches a task's coroutine, and it never re-enters for the
         // same task (a task cannot resume itself).

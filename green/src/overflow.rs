@@ -9,7 +9,7 @@
 //! to the default action.
 //!
 //! The handler runs on the OS thread's alternate signal stack (std sets one
-//! up for every thread it starts), reads only a `const` thread-local `Cell`,
+//! up for every thread it starts), reads only a `const` thread-local `Cell` and the guard it points to,
 //! and calls only `write(2)`, `sigaction(2)` and `abort(3)`.
 
 use std::cell::Cell;
@@ -55,12 +55,16 @@ impl Guard {
 }
 
 thread_local! {
-    static CURRENT: Cell<Guard> = const { Cell::new(Guard::NONE) };
+    /// The guard of the green thread running on this OS thread (null: none).
+    /// A pointer into the green thread's record, so a switch stores one word.
+    static CURRENT: Cell<*const Guard> = const { Cell::new(std::ptr::null()) };
 }
 
 /// Records the guard of the green thread about to run on this OS thread;
-/// returns the previous one, to restore when it suspends.
-pub(crate) fn enter(g: Guard) -> Guard {
+/// returns the previous one, to restore when it suspends. `g` must stay
+/// valid, and unchanged, until it is replaced by that restore: it points
+/// into the record of the green thread that runs meanwhile.
+pub(crate) fn enter(g: *const Guard) -> *const Guard {
     CURRENT.with(|c| c.replace(g))
 }
 
@@ -125,6 +129,15 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     // SAFETY: the kernel passes a valid siginfo_t for SA_SIGINFO handlers.
     let addr = unsafe { (*info).si_addr() } as usize;
     let g = CURRENT.with(Cell::get);
+    let g = if g.is_null() {
+        Guard::NONE
+    } else {
+        // SAFETY: a non-null pointer was set by `enter` for the green thread
+        // running on this OS thread, which is the one that faulted; its record
+        // (and so the guard) lives at least until it suspends, and the guard
+        // is written only while the green thread is not running.
+        unsafe { *g }
+    };
     if g.hi != 0 && addr >= g.lo && addr < g.hi {
         write_all(b"\nthicket: green thread ");
         if g.name_len > 0 {

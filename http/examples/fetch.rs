@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use thicket_green::GreenPool;
-use thicket_http::{Body, Client, RemoteAddr, Request, Response, Server};
+use thicket_http::{Body, Client, Request, Response, Server};
 
 const CONCURRENCY: usize = 20;
 
@@ -31,10 +31,7 @@ fn page(req: Request) -> Response {
         .trim_start_matches("/page/")
         .parse()
         .unwrap_or(0);
-    let port = req
-        .extensions()
-        .get::<RemoteAddr>()
-        .map_or(0, |a| a.0.port());
+    let port = thicket_http::remote_addr(&req).map_or(0, |a| a.port());
     let mut resp = Response::new(Body::from(page_body(n)));
     resp.headers_mut()
         .insert("x-client-port", port.to_string().parse().unwrap());

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
+use std::net::SocketAddr;
 
 use bytes::Bytes;
 use http::HeaderMap;
@@ -307,6 +308,8 @@ pub(crate) trait BodySource: Send {
 /// ```
 pub struct BodyReader {
     inner: Inner,
+    /// The client's address, when the server received the request.
+    remote: Option<SocketAddr>,
 }
 
 enum Inner {
@@ -328,13 +331,27 @@ impl BodyReader {
                 bytes: bytes.into(),
                 pos: 0,
             },
+            remote: None,
         }
     }
 
     pub(crate) fn from_source(source: Box<dyn BodySource>) -> BodyReader {
         BodyReader {
             inner: Inner::Stream(source),
+            remote: None,
         }
+    }
+
+    /// Records the address of the client that sent the request.
+    pub(crate) fn with_remote_addr(mut self, addr: SocketAddr) -> BodyReader {
+        self.remote = Some(addr);
+        self
+    }
+
+    /// The address of the client that sent this request body, when the
+    /// server received it (see [`remote_addr`](crate::remote_addr)).
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.remote
     }
 
     /// The declared length (`Content-Length`), if the message had one.

@@ -49,7 +49,27 @@ impl Handler for Box<dyn Handler> {
     }
 }
 
-/// The client's address, as a request extension the server sets
-/// (`req.extensions().get::<RemoteAddr>()`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RemoteAddr(pub SocketAddr);
+/// The address of the client that sent `req`, when the server received it;
+/// `None` for a request built in code, or one whose body a middleware
+/// replaced. The server keeps it with the request body rather than in the
+/// request's extensions: that map costs three allocations per request.
+///
+/// # Examples
+///
+/// ```
+/// use thicket_http::{remote_addr, Body, Request, Response, Server};
+///
+/// let server = Server::bind("127.0.0.1:0")?.start(|req: Request| {
+///     let who = remote_addr(&req).map(|a| a.ip().to_string()).unwrap_or_default();
+///     Response::new(Body::from(who))
+/// })?;
+/// let url = format!("http://{}/", server.local_addr());
+/// let text = thicket_http::Client::new().get(&url).send()?.text()?;
+/// assert_eq!(text, "127.0.0.1");
+/// // A request made in code has no client address.
+/// assert_eq!(remote_addr(&Request::new(Default::default())), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn remote_addr(req: &crate::Request) -> Option<SocketAddr> {
+    req.body().remote_addr()
+}

@@ -20,7 +20,7 @@ pub use crate::body::{Body, BodyReader};
 pub use crate::client::{Client, ClientBuilder};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::files::StaticFiles;
-pub use crate::handler::{Handler, RemoteAddr};
+pub use crate::handler::{remote_addr, Handler};
 pub use crate::router::{Params, Router};
 pub use crate::server::{RunningServer, Server, ServerHandle};
 pub use crate::transport::Transport;

@@ -4,13 +4,10 @@
 
 use std::io::{Cursor, Read};
 
-use thicket_http::{Body, Client, RemoteAddr, Request, Response, Server};
+use thicket_http::{Body, Client, Request, Response, Server};
 
 fn echo(mut req: Request) -> Response {
-    let port = req
-        .extensions()
-        .get::<RemoteAddr>()
-        .map_or(0, |a| a.0.port());
+    let port = thicket_http::remote_addr(&req).map_or(0, |a| a.port());
     let mut body = Vec::new();
     let _ = req.body_mut().read_to_end(&mut body);
     let chunked = req.headers().contains_key("transfer-encoding");

@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use server_support::Conn;
-use thicket_http::{Body, RemoteAddr, Request, Response, Server};
+use thicket_http::{Body, Request, Response, Server};
 
 fn echo_path(req: Request) -> Response {
-    let peer = req.extensions().get::<RemoteAddr>().unwrap().0;
+    let peer = thicket_http::remote_addr(&req).unwrap();
     let mut r = Response::new(Body::from(format!("{} {}", req.uri().path(), peer.port())));
     r.headers_mut()
         .insert("x-method", req.method().as_str().parse().unwrap());

@@ -125,37 +125,35 @@ pub fn parse_request(
     };
     let target = req.path.unwrap_or_default();
     let uri = parse_target(&method, target, &shared)?;
-    let headers = to_header_map(req.headers, Some(&shared))?;
+    let (headers, special) = to_header_map(req.headers, Some(&shared))?;
 
-    let framing = request_framing(&headers, version)?;
-    let hosts = headers.get_all(header::HOST).iter().count();
-    if hosts > 1 {
+    let framing = request_framing(&headers, &special, version)?;
+    if special.hosts > 1 {
         return Err(ParseError::bad("more than one Host field"));
     }
-    if let Some(host) = headers.get(header::HOST) {
-        if !host.is_empty() && !valid_host(host.as_bytes()) {
+    match special.host {
+        Some(host) if !host.is_empty() && !valid_host(host) => {
             return Err(ParseError::bad("invalid Host field"));
         }
-    } else if version == Version::HTTP_11 {
-        return Err(ParseError::bad("HTTP/1.1 request without a Host field"));
+        None if version == Version::HTTP_11 => {
+            return Err(ParseError::bad("HTTP/1.1 request without a Host field"));
+        }
+        _ => {}
     }
-    let conn = connection_tokens(&headers);
+    let conn = &special.connection;
     let keep_alive = match version {
         Version::HTTP_10 => conn.keep_alive && !conn.close,
         _ => !conn.close,
     };
     let mut expect_continue = false;
-    if let Some(expect) = headers.get(header::EXPECT) {
-        if headers.get_all(header::EXPECT).iter().count() > 1
-            || !expect.as_bytes().eq_ignore_ascii_case(b"100-continue")
-        {
+    if let Some(expect) = special.expect {
+        if special.expects > 1 || !expect.eq_ignore_ascii_case(b"100-continue") {
             return Err(ParseError::new(417, "unsupported Expect field"));
         }
         // RFC 9110 10.1.1: an HTTP/1.0 client cannot be waiting for it.
         expect_continue = version == Version::HTTP_11;
     }
-    let upgrade =
-        method == Method::CONNECT || (conn.upgrade && headers.contains_key(header::UPGRADE));
+    let upgrade = method == Method::CONNECT || (conn.upgrade && special.upgrade);
     Ok(Some(RequestHead {
         method,
         uri,
@@ -218,8 +216,8 @@ pub fn parse_response(
         _ => Version::HTTP_11,
     };
     let reason = String::from_utf8_lossy(resp.reason.unwrap_or_default().as_bytes()).into_owned();
-    let headers = to_header_map(resp.headers, None)?;
-    let conn = connection_tokens(&headers);
+    let (headers, special) = to_header_map(resp.headers, None)?;
+    let conn = special.connection;
     let mut keep_alive = match version {
         Version::HTTP_10 => conn.keep_alive && !conn.close,
         _ => !conn.close,
@@ -345,13 +343,33 @@ fn parse_target(method: &Method, target: &str, head: &Bytes) -> Result<Uri, Pars
     }
 }
 
+/// What the fields that decide framing and the connection's fate say,
+/// gathered while the map is built (a lookup each would hash every name
+/// again).
+#[derive(Default)]
+struct Special<'a> {
+    /// The first `Host` value, and how many there are.
+    host: Option<&'a [u8]>,
+    hosts: u32,
+    /// The first `Content-Length` value, and how many there are.
+    content_length: Option<&'a [u8]>,
+    content_lengths: u32,
+    transfer_encoding: bool,
+    /// The first `Expect` value, and how many there are.
+    expect: Option<&'a [u8]>,
+    expects: u32,
+    upgrade: bool,
+    connection: ConnectionTokens,
+}
+
 /// The fields as a map. With `head`, the bytes the fields were parsed
 /// from, values are slices of it instead of copies.
-fn to_header_map(
-    fields: &[httparse::Header<'_>],
+fn to_header_map<'a>(
+    fields: &[httparse::Header<'a>],
     head: Option<&Bytes>,
-) -> Result<HeaderMap, ParseError> {
+) -> Result<(HeaderMap, Special<'a>), ParseError> {
     let mut map = HeaderMap::with_capacity(fields.len());
+    let mut special = Special::default();
     for f in fields {
         let name = HeaderName::from_bytes(f.name.as_bytes())
             .map_err(|_| ParseError::bad("invalid header field name"))?;
@@ -361,9 +379,25 @@ fn to_header_map(
             }
             None => field_value(f.value),
         }?;
+        if name == header::HOST {
+            special.hosts += 1;
+            special.host.get_or_insert(f.value);
+        } else if name == header::CONTENT_LENGTH {
+            special.content_lengths += 1;
+            special.content_length.get_or_insert(f.value);
+        } else if name == header::TRANSFER_ENCODING {
+            special.transfer_encoding = true;
+        } else if name == header::CONNECTION {
+            special.connection.add(f.value);
+        } else if name == header::EXPECT {
+            special.expects += 1;
+            special.expect.get_or_insert(f.value);
+        } else if name == header::UPGRADE {
+            special.upgrade = true;
+        }
         map.append(name, value);
     }
-    Ok(map)
+    Ok((map, special))
 }
 
 fn bad_value() -> ParseError {
@@ -375,6 +409,25 @@ fn bad_value() -> ParseError {
 pub(super) fn field_value(v: &[u8]) -> Result<HeaderValue, ParseError> {
     HeaderValue::from_bytes(v).map_err(|_| bad_value())
 }
+
+/// Bytes of a reg-name or IPv4 address: unreserved, pct-encoded and
+/// sub-delims (RFC 3986 3.2.2).
+const REG_NAME: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric();
+        c += 1;
+    }
+    let extra = b"-._~%!$&'()*+,;=";
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// `Host` = uri-host [ ":" port ] (RFC 9110 7.2): an IP literal in
 /// brackets, or a reg-name or IPv4 address; no userinfo.
@@ -402,10 +455,9 @@ fn valid_host(b: &[u8]) -> bool {
             None => (b, &b[..0]),
         }
     };
-    let reg_name = host
-        .iter()
-        .all(|&c| c.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&c));
-    reg_name && port.len() <= 5 && port.iter().all(u8::is_ascii_digit)
+    host.iter().all(|&c| REG_NAME[usize::from(c)])
+        && port.len() <= 5
+        && port.iter().all(u8::is_ascii_digit)
 }
 
 #[derive(Default)]
@@ -415,21 +467,20 @@ struct ConnectionTokens {
     upgrade: bool,
 }
 
-fn connection_tokens(headers: &HeaderMap) -> ConnectionTokens {
-    let mut t = ConnectionTokens::default();
-    for v in headers.get_all(header::CONNECTION) {
-        for tok in v.as_bytes().split(|&b| b == b',') {
+impl ConnectionTokens {
+    /// Adds the tokens of one `Connection` field value.
+    fn add(&mut self, value: &[u8]) {
+        for tok in value.split(|&b| b == b',') {
             let tok = tok.trim_ascii();
             if tok.eq_ignore_ascii_case(b"close") {
-                t.close = true;
+                self.close = true;
             } else if tok.eq_ignore_ascii_case(b"keep-alive") {
-                t.keep_alive = true;
+                self.keep_alive = true;
             } else if tok.eq_ignore_ascii_case(b"upgrade") {
-                t.upgrade = true;
+                self.upgrade = true;
             }
         }
     }
-    t
 }
 
 struct Codings {
@@ -478,17 +529,24 @@ fn content_length(headers: &HeaderMap) -> Result<Option<u64>, ParseError> {
     if values.next().is_some() {
         return Err(ParseError::bad("more than one Content-Length field"));
     }
-    let b = v.as_bytes();
+    length_digits(v.as_bytes()).map(Some)
+}
+
+/// A `Content-Length` value: only digits, at most 19 of them.
+fn length_digits(b: &[u8]) -> Result<u64, ParseError> {
     if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
         return Err(ParseError::bad("malformed Content-Length"));
     }
-    let n = b.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
-    Ok(Some(n))
+    Ok(b.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')))
 }
 
-fn request_framing(headers: &HeaderMap, version: Version) -> Result<Framing, ParseError> {
-    let te = headers.contains_key(header::TRANSFER_ENCODING);
-    let cl = headers.contains_key(header::CONTENT_LENGTH);
+fn request_framing(
+    headers: &HeaderMap,
+    special: &Special<'_>,
+    version: Version,
+) -> Result<Framing, ParseError> {
+    let te = special.transfer_encoding;
+    let cl = special.content_lengths > 0;
     if te && cl {
         return Err(ParseError::bad(
             "Content-Length and Transfer-Encoding together",
@@ -519,7 +577,13 @@ fn request_framing(headers: &HeaderMap, version: Version) -> Result<Framing, Par
             }
         };
     }
-    Ok(Framing::Length(content_length(headers)?.unwrap_or(0)))
+    if special.content_lengths > 1 {
+        return Err(ParseError::bad("more than one Content-Length field"));
+    }
+    Ok(Framing::Length(match special.content_length {
+        Some(v) => length_digits(v)?,
+        None => 0,
+    }))
 }
 
 #[cfg(test)]

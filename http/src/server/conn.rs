@@ -23,7 +23,7 @@ use super::respond::{self, error_response, After, ReqInfo};
 use super::{Config, Shared};
 use crate::proto::{parse_request, Decoder, Framing, ParseError, Scan};
 use crate::transport::Transport;
-use crate::{BodyReader, Handler, RemoteAddr, Request, Response, Upgraded};
+use crate::{BodyReader, Handler, Request, Response, Upgraded};
 
 /// An unread body up to this size is read and discarded so the connection
 /// can be kept; a larger one closes it.
@@ -296,12 +296,11 @@ impl Conn<'_> {
                 BodyReader::from_source(Box::new(RequestBody::new(s.clone(), len)))
             }
         };
-        let mut req = Request::new(body);
+        let mut req = Request::new(body.with_remote_addr(self.peer));
         *req.method_mut() = head.method;
         *req.uri_mut() = head.uri;
         *req.version_mut() = head.version;
         *req.headers_mut() = head.headers;
-        req.extensions_mut().insert(RemoteAddr(self.peer));
 
         let handler = self.handler.clone();
         let outcome = panic::catch_unwind(AssertUnwindSafe(move || handler.handle(req)));

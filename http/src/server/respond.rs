@@ -61,11 +61,11 @@ pub(crate) fn write_response(
     req: &ReqInfo,
     defer: bool,
 ) -> io::Result<Sent> {
-    let (mut parts, body) = resp.into_parts();
+    let (parts, body) = resp.into_parts();
     let status = parts.status;
-    let h = &mut parts.headers;
-    let mut keep = req.keep_alive && !has_token(h, "close");
-    h.remove(header::TRANSFER_ENCODING);
+    let h = &parts.headers;
+    let fields = Fields::of(h);
+    let mut keep = req.keep_alive && !fields.close;
     let upgrade = body.is_upgrade();
     let chunked_ok = req.version == Version::HTTP_11 && !req.http10_only;
     // A 2xx to CONNECT has no content and no framing fields: what follows
@@ -75,37 +75,33 @@ pub(crate) fn write_response(
     if tunnel && !upgrade {
         keep = false;
     }
+    // The framing fields are the server's: the handler's Transfer-Encoding
+    // always goes, its Content-Length goes unless noted below.
+    let mut own = Framing::default();
     let mode = if upgrade || tunnel || status.is_informational() || status == StatusCode::NO_CONTENT
     {
-        h.remove(header::CONTENT_LENGTH);
         Mode::None
     } else if status == StatusCode::NOT_MODIFIED {
+        own.keep_length = true;
         Mode::None
     } else if req.head {
         // The length a GET would have sent, when the handler knows it.
         match body.len() {
-            Some(n) if n > 0 || !h.contains_key(header::CONTENT_LENGTH) => {
-                h.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
-            }
-            _ => {}
+            Some(n) if n > 0 || !fields.content_length => own.length = Some(n),
+            _ => own.keep_length = true,
         }
         Mode::None
     } else {
         match body.len() {
             Some(n) => {
-                h.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+                own.length = Some(n);
                 Mode::Length(n)
             }
             None if chunked_ok => {
-                h.remove(header::CONTENT_LENGTH);
-                h.insert(
-                    header::TRANSFER_ENCODING,
-                    HeaderValue::from_static("chunked"),
-                );
+                own.chunked = true;
                 Mode::Chunked
             }
             None => {
-                h.remove(header::CONTENT_LENGTH);
                 keep = false;
                 Mode::UntilClose
             }
@@ -113,15 +109,12 @@ pub(crate) fn write_response(
     };
     if !upgrade {
         if !keep {
-            h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            own.connection = Some("close");
         } else if req.version == Version::HTTP_10 || req.http10_only {
-            h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+            own.connection = Some("keep-alive");
         }
     }
-    if !h.contains_key(header::DATE) {
-        h.insert(header::DATE, date::at(req.started));
-    }
-    encode_head(wbuf, status, h, req.http10_only);
+    encode(wbuf, status, h, &own, !fields.date, req);
 
     let mut sent = Sent {
         status,
@@ -231,36 +224,111 @@ impl<W: Write> Streamer<'_, W> {
     }
 }
 
-pub(crate) fn encode_head(
+/// The framing and connection fields the server writes itself.
+#[derive(Default)]
+struct Framing {
+    /// `Content-Length: n`, in place of the handler's.
+    length: Option<u64>,
+    /// Keep the handler's `Content-Length` (a HEAD or 304 answer that
+    /// gives the length of what a GET would send).
+    keep_length: bool,
+    /// `Transfer-Encoding: chunked`.
+    chunked: bool,
+    /// `Connection: close` or `keep-alive`, in place of the handler's.
+    connection: Option<&'static str>,
+}
+
+/// What the handler's own fields say about framing, found in one pass
+/// instead of a lookup each.
+#[derive(Default)]
+struct Fields {
+    close: bool,
+    content_length: bool,
+    date: bool,
+}
+
+impl Fields {
+    fn of(h: &http::HeaderMap) -> Fields {
+        let mut f = Fields::default();
+        for (name, value) in h {
+            if name == header::CONNECTION {
+                f.close |= value
+                    .as_bytes()
+                    .split(|&b| b == b',')
+                    .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"));
+            } else if name == header::CONTENT_LENGTH {
+                f.content_length = true;
+            } else if name == header::DATE {
+                f.date = true;
+            }
+        }
+        f
+    }
+}
+
+/// Writes the head: the status line, the handler's fields but those the
+/// server replaces, then the server's framing, connection and date fields.
+fn encode(
     wbuf: &mut Vec<u8>,
     status: StatusCode,
     headers: &http::HeaderMap,
-    http10: bool,
+    own: &Framing,
+    date: bool,
+    req: &ReqInfo,
 ) {
+    status_line(wbuf, status, req.http10_only);
+    for (name, value) in headers {
+        let skip = (name == header::TRANSFER_ENCODING)
+            || (name == header::CONTENT_LENGTH && !own.keep_length)
+            || (name == header::CONNECTION && own.connection.is_some());
+        if !skip {
+            field(wbuf, name.as_str().as_bytes(), value.as_bytes());
+        }
+    }
+    if let Some(n) = own.length {
+        let mut digits = [0u8; 20];
+        field(wbuf, b"content-length", decimal(n, &mut digits));
+    }
+    if own.chunked {
+        field(wbuf, b"transfer-encoding", b"chunked");
+    }
+    if let Some(c) = own.connection {
+        field(wbuf, b"connection", c.as_bytes());
+    }
+    if date {
+        field(wbuf, b"date", &date::at(req.started));
+    }
+    wbuf.extend_from_slice(b"\r\n");
+}
+
+fn status_line(wbuf: &mut Vec<u8>, status: StatusCode, http10: bool) {
     wbuf.extend_from_slice(if http10 { b"HTTP/1.0 " } else { b"HTTP/1.1 " });
     wbuf.extend_from_slice(status.as_str().as_bytes());
     wbuf.push(b' ');
     wbuf.extend_from_slice(status.canonical_reason().unwrap_or("Unknown").as_bytes());
     wbuf.extend_from_slice(b"\r\n");
-    for (name, value) in headers {
-        wbuf.extend_from_slice(name.as_str().as_bytes());
-        wbuf.extend_from_slice(b": ");
-        wbuf.extend_from_slice(value.as_bytes());
-        wbuf.extend_from_slice(b"\r\n");
-    }
+}
+
+fn field(wbuf: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    wbuf.extend_from_slice(name);
+    wbuf.extend_from_slice(b": ");
+    wbuf.extend_from_slice(value);
     wbuf.extend_from_slice(b"\r\n");
 }
 
-fn has_token(h: &http::HeaderMap, token: &str) -> bool {
-    h.get_all(header::CONNECTION).iter().any(|v| {
-        v.as_bytes()
-            .split(|&b| b == b',')
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
-    })
+/// `n` in decimal, written into the end of `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
 }
 
-/// Appends small data to the buffer; sends big data with the buffer in
-/// one vectored write.
 fn write_bytes(w: &mut impl Write, wbuf: &mut Vec<u8>, data: &[u8]) -> io::Result<()> {
     if wbuf.len() + data.len() <= COALESCE.max(wbuf.capacity()) {
         wbuf.extend_from_slice(data);

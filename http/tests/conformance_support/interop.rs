@@ -13,7 +13,7 @@ use rcgen::{
 use thicket_green::tls::rustls::pki_types::PrivatePkcs8KeyDer;
 use thicket_green::tls::{self, CertificateDer, PrivateKeyDer, ServerConfig};
 use thicket_http::http::{HeaderValue, StatusCode};
-use thicket_http::{Body, Handler, RemoteAddr, Request, Response};
+use thicket_http::{Body, Handler, Request, Response};
 
 /// FNV-1a, enough to tell two large buffers apart.
 pub fn checksum(data: &[u8]) -> u64 {
@@ -52,10 +52,7 @@ pub struct Seen {
 /// Every request's peer port is recorded in `seen`.
 pub fn app(seen: Arc<Mutex<Seen>>) -> impl Handler {
     move |mut req: Request| {
-        let port = req
-            .extensions()
-            .get::<RemoteAddr>()
-            .map_or(0, |a| a.0.port());
+        let port = thicket_http::remote_addr(&req).map_or(0, |a| a.port());
         seen.lock().unwrap().peers.push(port);
         let path = req.uri().path().to_owned();
         let te = req

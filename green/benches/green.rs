@@ -1,7 +1,8 @@
 //! thicket-green's own numbers: spawn + join (from a green thread and from plain code),
 //! a batch of spawns, yield_now, queue ping-pong on one hub and across two hubs, event
-//! wake-ups. The workloads are in `workloads.rs`; `xtask/peers` runs the same ones next to
-//! tokio and may. Resident memory per parked green thread is `benches/memory.rs`.
+//! wake-ups, timeouts armed and cancelled, sleeps armed and fired. The workloads are in
+//! `workloads.rs`; `xtask/peers` runs the same ones next to tokio and may. Resident memory
+//! per parked green thread is `benches/memory.rs`.
 
 #![allow(missing_docs)]
 
@@ -22,6 +23,8 @@ const WORKLOADS: &[(&str, Run)] = &[
     ("ping_pong", workloads::ping_pong),
     ("ping_pong_threads", workloads::ping_pong_threads),
     ("event_wake", workloads::event_wake),
+    ("timer_cancel", workloads::timer_cancel),
+    ("timer_fire", workloads::timer_fire),
 ];
 
 fn green(c: &mut Criterion) {

@@ -2,13 +2,22 @@
 //! `iter_custom`. Used by `benches/green.rs` and, through a `#[path]` module, by
 //! `xtask/peers`, which runs them beside the same work on tokio and may.
 
-/// Green threads spawned per round in `spawn_batch`.
-pub const BATCH: u64 = 64;
-
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use thicket_green::{spawn, spawn_n, Event, Queue};
+use thicket_green::{sleep, spawn, spawn_n, Event, Queue};
+
+/// Green threads spawned per round in `spawn_batch`.
+pub const BATCH: u64 = 64;
+/// Green threads sleeping at once in `timer_fire`: below the 4,096 stacks a hub keeps for
+/// reuse, so no sample maps fresh stacks.
+pub const SLEEPERS: u64 = 4_000;
+/// Each sleep of `timer_fire`: short enough that arming and firing 4,000 of them takes
+/// longer than one (so the figure is their cost, not the nap), and a tenth of tokio's 1 ms
+/// timer tick, which its sleeps round up to.
+pub const NAP: Duration = Duration::from_micros(100);
+/// The timeout around each wait of `timer_cancel`: never reached.
+pub const TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Runs `f` in a green thread and returns what it returns.
 fn in_green<T: 'static>(f: impl FnOnce() -> T + 'static) -> T {
@@ -126,4 +135,66 @@ pub fn event_wake(iters: u64) -> Duration {
     });
     echoer.join().unwrap();
     d
+}
+
+/// `event_wake` with a [`TIMEOUT`] on every wait: each wait arms a timer that the wake-up
+/// cancels (the common case of a socket timeout); per round trip, two timers.
+pub fn timer_cancel(iters: u64) -> Duration {
+    let (ping, pong) = (Event::new(), Event::new());
+    let (p, q) = (ping.clone(), pong.clone());
+    let echoer = spawn(move || {
+        for _ in 0..=iters {
+            p.wait_timeout(TIMEOUT).unwrap();
+            p.clear();
+            q.set();
+        }
+    });
+    let d = in_green(move || {
+        let round = || {
+            ping.set();
+            pong.wait_timeout(TIMEOUT).unwrap();
+            pong.clear();
+        };
+        round();
+        let start = Instant::now();
+        for _ in 0..iters {
+            round();
+        }
+        start.elapsed()
+    });
+    echoer.join().unwrap();
+    d
+}
+
+/// The rounds of `timer_fire` that cover `iters` sleeps: every sleeper sleeps as often as
+/// the others, so the last round is full too and [`per_iters`] scales the time back.
+pub fn sleeper_rounds(iters: u64) -> u64 {
+    iters.div_ceil(SLEEPERS).max(1)
+}
+
+/// `elapsed` for `rounds` rounds of [`SLEEPERS`] sleeps, scaled to `iters` sleeps.
+pub fn per_iters(elapsed: Duration, rounds: u64, iters: u64) -> Duration {
+    elapsed.mul_f64(iters as f64 / (rounds * SLEEPERS) as f64)
+}
+
+/// [`SLEEPERS`] green threads each sleeping [`NAP`] again and again: per sleep armed and
+/// fired. They are spawned before the clock starts and begin when the caller joins them.
+pub fn timer_fire(iters: u64) -> Duration {
+    let rounds = sleeper_rounds(iters);
+    in_green(move || {
+        let sleepers: Vec<_> = (0..SLEEPERS)
+            .map(|_| {
+                spawn(move || {
+                    for _ in 0..rounds {
+                        sleep(NAP).unwrap();
+                    }
+                })
+            })
+            .collect();
+        let start = Instant::now();
+        for s in sleepers {
+            s.join().unwrap();
+        }
+        per_iters(start.elapsed(), rounds, iters)
+    })
 }

@@ -11,6 +11,7 @@ pub mod thicket;
 pub mod thicket_net;
 pub mod tokio_ct;
 pub mod tokio_net;
+pub mod tokio_time;
 
 use std::time::Duration;
 
@@ -50,10 +51,18 @@ const fn w(group: &'static str, peer: &'static str, run: fn(u64) -> Duration) ->
 ///   trip (two wake-ups). thicket: `Event` set / wait / clear; tokio: `sync::Notify`
 ///   (`notify_one` / `notified`); may: `sync::Semphore` (`post` / `wait`), the nearest each
 ///   has to a resettable event.
+/// - `timer_cancel`: `event_wake` with a 1 s timeout around every wait, never reached: each
+///   wait arms a timer that the wake-up cancels (thicket `Event::wait_timeout`, tokio
+///   `time::timeout` around `notified()`, may `Semphore::wait_timeout`); per round trip.
+/// - `timer_fire`: 4,000 green threads (tasks, coroutines) each sleeping 100 µs again and
+///   again (thicket `sleep`, tokio `time::sleep`, which rounds up to its 1 ms tick, may
+///   `coroutine::sleep`); per sleep armed and fired.
 /// - `tcp_echo_rtt`: a 64-byte message echoed back over one loopback connection, client and
 ///   server on one thread; per round trip.
 /// - `tcp_throughput_1`: one connection, both ends on one thread; per 64 KiB chunk sent.
 /// - `tcp_throughput_1000`: 1,000 connections at once on one thread; per 1 KiB on each.
+/// - `tcp_echo_1000`: 1,000 connections on one thread, each a client and an echo server;
+///   per iteration every connection makes one 64-byte round trip.
 /// - `forward`: 1 MiB per iteration from a plain sender thread through a forwarder on its own
 ///   thread to a plain receiver thread. thicket: two green threads with `net::copy` (64 KiB
 ///   buffer) or `net::copy_splice`; tokio: `copy_bidirectional`; `direct`: no forwarder at all.
@@ -79,6 +88,12 @@ pub const WORKLOADS: &[Workload] = &[
     w("event_wake", "thicket", thicket::event_wake),
     w("event_wake", "tokio", tokio_ct::event_wake),
     w("event_wake", "may", may_rt::event_wake),
+    w("timer_cancel", "thicket", thicket::timer_cancel),
+    w("timer_cancel", "tokio", tokio_time::timer_cancel),
+    w("timer_cancel", "may", may_rt::timer_cancel),
+    w("timer_fire", "thicket", thicket::timer_fire),
+    w("timer_fire", "tokio", tokio_time::timer_fire),
+    w("timer_fire", "may", may_rt::timer_fire),
     w("tcp_echo_rtt", "thicket", thicket_net::tcp_echo_rtt),
     w("tcp_echo_rtt", "tokio", tokio_net::tcp_echo_rtt),
     w("tcp_throughput_1", "thicket", thicket_net::tcp_throughput_1),
@@ -93,6 +108,8 @@ pub const WORKLOADS: &[Workload] = &[
         "tokio",
         tokio_net::tcp_throughput_1000,
     ),
+    w("tcp_echo_1000", "thicket", thicket_net::tcp_echo_1000),
+    w("tcp_echo_1000", "tokio", tokio_net::tcp_echo_1000),
     w("forward", "thicket", thicket_net::forward),
     w("forward", "thicket_splice", thicket_net::forward_splice),
     w("forward", "tokio", tokio_net::forward),

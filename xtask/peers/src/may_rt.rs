@@ -142,3 +142,57 @@ pub fn event_wake(iters: u64) -> Duration {
     echoer.join().unwrap();
     d
 }
+
+/// `event_wake` with a timeout on every `Semphore::wait`; per round trip, two timers armed
+/// and cancelled.
+pub fn timer_cancel(iters: u64) -> Duration {
+    use crate::thicket::TIMEOUT;
+    use may::sync::Semphore;
+    use std::sync::Arc;
+
+    init();
+    let (ping, pong) = (Arc::new(Semphore::new(0)), Arc::new(Semphore::new(0)));
+    let (p, q) = (ping.clone(), pong.clone());
+    let echoer = go!(move || {
+        for _ in 0..=iters {
+            assert!(p.wait_timeout(TIMEOUT), "timed out");
+            q.post();
+        }
+    });
+    let d = in_coroutine(move || {
+        ping.post();
+        assert!(pong.wait_timeout(TIMEOUT), "timed out");
+        let start = Instant::now();
+        for _ in 0..iters {
+            ping.post();
+            assert!(pong.wait_timeout(TIMEOUT), "timed out");
+        }
+        start.elapsed()
+    });
+    echoer.join().unwrap();
+    d
+}
+
+/// `SLEEPERS` coroutines each calling `may::coroutine::sleep(NAP)` again and again; per
+/// sleep. Spawned from a coroutine on may's one worker, they begin when it joins them.
+pub fn timer_fire(iters: u64) -> Duration {
+    use crate::thicket::{per_iters, sleeper_rounds, NAP, SLEEPERS};
+
+    let rounds = sleeper_rounds(iters);
+    in_coroutine(move || {
+        let sleepers: Vec<_> = (0..SLEEPERS)
+            .map(|_| {
+                go!(move || {
+                    for _ in 0..rounds {
+                        may::coroutine::sleep(NAP);
+                    }
+                })
+            })
+            .collect();
+        let start = Instant::now();
+        for s in sleepers {
+            s.join().unwrap();
+        }
+        per_iters(start.elapsed(), rounds, iters)
+    })
+}

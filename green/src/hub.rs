@@ -237,6 +237,8 @@ pub(crate) struct Hub {
     inbox: RefCell<Vec<Msg>>,
     /// Spins left before spinning stops; refilled by each message.
     spin_credit: Cell<u32>,
+    /// How far the loop's clock starts after [`epoch`], in nanoseconds.
+    epoch_offset: u64,
 }
 
 thread_local! {
@@ -314,6 +316,8 @@ impl Hub {
         epoch();
         crate::overflow::install();
         let lp = Loop::new()?;
+        let epoch_offset =
+            u64::try_from(lp.epoch().duration_since(epoch()).as_nanos()).unwrap_or(u64::MAX);
         let id = NEXT_HUB_ID.fetch_add(1, Ordering::Relaxed);
         let watcher = Async::new(&lp, |_| {
             if let Some(h) = try_current() {
@@ -356,6 +360,7 @@ impl Hub {
             live: Cell::new(0),
             inbox: RefCell::new(Vec::new()),
             spin_credit: Cell::new(SPIN_CREDIT),
+            epoch_offset,
         }))
     }
 
@@ -701,9 +706,10 @@ impl Hub {
         any
     }
 
+    /// The loop's cached time on the process-wide clock of deadlines
+    /// (nanoseconds since [`epoch`]), without converting instants.
     pub(crate) fn now_ns(&self) -> u64 {
-        let d = self.lp.now().duration_since(epoch());
-        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+        self.lp.now_ns().saturating_add(self.epoch_offset)
     }
 
     pub(crate) fn park(
@@ -724,7 +730,9 @@ impl Hub {
         }
         let deadline = Self::deadline_of(&task, own_deadline);
         if let Some(dl) = deadline {
-            self.lp.update_now();
+            // The cached time, not the clock: a deadline made by
+            // `deadline_after` has just read the clock, and one that passed
+            // since the cache was refreshed fires as a timer on the next turn.
             if dl <= self.now_ns() {
                 self.fire_scopes(&task);
                 // Yield once even so: a retry loop of zero or expired

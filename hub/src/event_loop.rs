@@ -287,6 +287,27 @@ impl Loop {
         self.inner.epoch + Duration::from_nanos(self.inner.state.borrow().now_ns)
     }
 
+    /// The loop's cached time as nanoseconds since [`epoch`](Loop::epoch):
+    /// [`now`](Loop::now) without building an `Instant`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = thicket_hub::Loop::new()?;
+    /// lp.update_now();
+    /// let now = lp.epoch() + std::time::Duration::from_nanos(lp.now_ns());
+    /// assert_eq!(now, lp.now());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn now_ns(&self) -> u64 {
+        self.inner.state.borrow().now_ns
+    }
+
+    /// The instant the loop's time counts from (its creation).
+    pub fn epoch(&self) -> Instant {
+        self.inner.epoch
+    }
+
     /// Refreshes the cached time from the clock.
     pub fn update_now(&self) {
         let ns = self.clock_ns();
@@ -310,10 +331,6 @@ impl Loop {
         d.as_secs()
             .saturating_mul(1_000_000_000)
             .saturating_add(u64::from(d.subsec_nanos()))
-    }
-
-    pub(crate) fn now_ns(&self) -> u64 {
-        self.inner.state.borrow().now_ns
     }
 
     fn iterate(&self, limit: Option<Duration>) -> io::Result<()> {

@@ -2,7 +2,6 @@
 //! response, repeat while keep-alive allows.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::panic::{self, AssertUnwindSafe};
@@ -36,34 +35,47 @@ const LINGER: Duration = Duration::from_secs(2);
 #[derive(Clone, Default)]
 pub(crate) struct IdleSet(Rc<RefCell<IdleInner>>);
 
+/// The connections waiting for their next request: a slab (each waiter
+/// removes its own entry when the wait ends), so entering and leaving it
+/// costs no hashing.
 #[derive(Default)]
 struct IdleInner {
-    next: u64,
-    conns: HashMap<u64, Killer>,
+    conns: Vec<Option<Killer>>,
+    free: Vec<usize>,
     closed: bool,
 }
 
 impl IdleSet {
-    fn insert(&self, waiter: Killer) -> Option<u64> {
+    fn insert(&self, waiter: Killer) -> Option<usize> {
         let mut i = self.0.borrow_mut();
         if i.closed {
             return None;
         }
-        i.next += 1;
-        let id = i.next;
-        i.conns.insert(id, waiter);
-        Some(id)
+        match i.free.pop() {
+            Some(id) => {
+                i.conns[id] = Some(waiter);
+                Some(id)
+            }
+            None => {
+                i.conns.push(Some(waiter));
+                Some(i.conns.len() - 1)
+            }
+        }
     }
 
-    fn remove(&self, id: u64) {
-        self.0.borrow_mut().conns.remove(&id);
+    fn remove(&self, id: usize) {
+        let mut i = self.0.borrow_mut();
+        if i.conns.get_mut(id).and_then(Option::take).is_some() {
+            i.free.push(id);
+        }
     }
 
     pub(crate) fn close_all(&self) {
         let conns: Vec<_> = {
             let mut i = self.0.borrow_mut();
             i.closed = true;
-            i.conns.drain().map(|(_, c)| c).collect()
+            i.free.clear();
+            i.conns.drain(..).flatten().collect()
         };
         // Their green threads wait in `readable`, which fails at once.
         for c in conns {

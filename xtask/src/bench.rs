@@ -13,14 +13,13 @@
 //! to `target/bench-http/` and, for a full run, into the guide (`docs/src/benchmarks.md`
 //! between its markers, and `docs/src/benchmarks.json`).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs;
-use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
+use crate::criterion;
+use crate::forward;
 use crate::load::{self, Plan};
 use crate::memory;
 use crate::metadata::Metadata;
@@ -37,6 +36,8 @@ pub enum Part {
     Http,
     /// Resident memory per idle connection.
     Memory,
+    /// Bytes through a port forwarder (thicket, tokio, gevent, eventlet) and directly.
+    Forward,
     /// Only draw the guide's table again from `docs/src/benchmarks.json`; never implied.
     Render,
 }
@@ -46,6 +47,7 @@ impl Part {
         ("criterion", Part::Criterion),
         ("http", Part::Http),
         ("memory", Part::Memory),
+        ("forward", Part::Forward),
         ("render", Part::Render),
     ];
 
@@ -92,6 +94,35 @@ impl BenchOpts {
     pub fn writes_docs(&self) -> bool {
         self.docs.unwrap_or(!self.quick)
     }
+
+    /// How much the forwarder part moves, and how often.
+    pub fn forward_plan(&self) -> forward::Plan {
+        let base = if self.quick {
+            forward::Plan::QUICK
+        } else {
+            forward::Plan::FULL
+        };
+        forward::Plan {
+            rounds: self.rounds.unwrap_or(base.rounds),
+            ..base
+        }
+    }
+
+    /// The command that measures `part` again with these options, for the guide.
+    pub fn command(&self, part: &str) -> String {
+        let mut command = format!("cargo xtask bench --only {part}");
+        if self.quick {
+            command.push_str(" --quick");
+        }
+        if let (Some(rounds), "forward") = (self.rounds, part) {
+            let _ = write!(command, " --rounds {rounds}");
+        }
+        if !self.extra.is_empty() && part == "criterion" {
+            command.push_str(" -- ");
+            command.push_str(&self.extra.join(" "));
+        }
+        command
+    }
 }
 
 /// Criterion 0.5 options for `--quick`. (Criterion's own `--quick` still warms up for the full
@@ -107,12 +138,6 @@ const QUICK_ARGS: &[&str] = &[
 
 /// The workspace member holding the peer workloads.
 const PEERS_PACKAGE: &str = "thicket-peers";
-
-/// The criterion function name of thicket's own variant in a comparison group.
-const THICKET: &str = "thicket";
-
-/// Peers shown first, in this order; any other peer follows alphabetically.
-const PEER_ORDER: &[&str] = &["tokio", "may"];
 
 /// One group of benchmarks run as one step.
 struct Suite {
@@ -143,9 +168,12 @@ pub fn run(ws: &Workspace, opts: &BenchOpts) -> Result<()> {
             steps.run(suite.name, || (suite.run)(ws, &meta, opts))?;
         }
         steps.run("summary", || {
-            if let Some(groups) = summary(&meta.target_directory, started)? {
-                let ctx = Context::gather(&ws.root, opts.quick, None);
-                sections.push(("criterion", criterion_json(groups, &ctx, opts)));
+            let ctx = Context::gather(&ws.root, opts.quick, None);
+            let command = opts.command("criterion");
+            if let Some(section) =
+                criterion::summary(&meta.target_directory, started, &ctx, &command)?
+            {
+                sections.push(("criterion", section));
             }
             Ok(())
         })?;
@@ -196,6 +224,21 @@ pub fn run(ws: &Workspace, opts: &BenchOpts) -> Result<()> {
         }
     }
 
+    if opts.runs(Part::Forward) {
+        steps.run("forward", || {
+            let plan = opts.forward_plan();
+            let (rows, python) = forward::run(ws, &meta, plan)?;
+            failures.extend(rows.iter().filter_map(forward::Row::failure));
+            let ctx = Context::gather(&ws.root, opts.quick, python.as_deref());
+            let section = forward::json(&rows, plan, &ctx);
+            if let Some(table) = forward::render(&serde_json::json!({ "forward": section })) {
+                println!("\n{table}");
+            }
+            sections.push(("forward", section));
+            Ok(())
+        })?;
+    }
+
     if opts.runs(Part::Render) {
         steps.run("render", || report::rerender(&ws.root))?;
     }
@@ -225,43 +268,6 @@ pub fn run(ws: &Workspace, opts: &BenchOpts) -> Result<()> {
             failures.join("\n  ")
         )))
     }
-}
-
-/// The `criterion` section of benchmarks.json: group -> medians (ns) and peer / thicket.
-fn criterion_json(
-    groups: BTreeMap<String, BTreeMap<String, f64>>,
-    ctx: &Context,
-    opts: &BenchOpts,
-) -> Value {
-    let mut section = Map::new();
-    ctx.stamp(&mut section);
-    let mut command = String::from("cargo xtask bench");
-    if opts.quick {
-        command.push_str(" --quick");
-    }
-    if !opts.extra.is_empty() {
-        command.push_str(" -- ");
-        command.push_str(&opts.extra.join(" "));
-    }
-    section.insert("command".into(), command.into());
-    section.insert(
-        "ratios_note".into(),
-        "peer median / thicket median: above 1 means thicket is faster".into(),
-    );
-    let groups: Map<String, Value> = groups
-        .into_iter()
-        .map(|(group, f)| {
-            let thicket = f[THICKET];
-            let ratios: Map<String, Value> = f
-                .iter()
-                .filter(|(p, _)| p.as_str() != THICKET)
-                .map(|(p, ns)| (p.clone(), json!(ns / thicket)))
-                .collect();
-            (group, json!({ "median_ns": f, "ratios": ratios }))
-        })
-        .collect();
-    section.insert("groups".into(), Value::Object(groups));
-    Value::Object(section)
 }
 
 /// Arguments for the criterion binaries.
@@ -310,168 +316,6 @@ fn peer_benches(ws: &Workspace, meta: &Metadata, opts: &BenchOpts) -> Result<()>
     steps::run(&mut cmd)
 }
 
-/// One criterion result: a median in nanoseconds.
-#[derive(Debug, Clone, PartialEq)]
-struct Measured {
-    group: String,
-    function: String,
-    median_ns: f64,
-}
-
-/// Reads `<dir>/new/benchmark.json` and `<dir>/new/estimates.json` if both exist and the
-/// estimates were written at or after `since`.
-fn read_result(dir: &Path, since: SystemTime) -> Option<Measured> {
-    let new = dir.join("new");
-    let estimates = new.join("estimates.json");
-    let written = fs::metadata(&estimates).and_then(|m| m.modified()).ok()?;
-    if written < since {
-        return None;
-    }
-    let id: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(new.join("benchmark.json")).ok()?).ok()?;
-    let est: serde_json::Value = serde_json::from_str(&fs::read_to_string(estimates).ok()?).ok()?;
-    Some(Measured {
-        group: id["group_id"].as_str()?.to_string(),
-        function: id["function_id"].as_str()?.to_string(),
-        median_ns: est["median"]["point_estimate"].as_f64()?,
-    })
-}
-
-/// Every result under criterion's folder written at or after `since`.
-fn collect(criterion_dir: &Path, since: SystemTime) -> Vec<Measured> {
-    fn walk(dir: &Path, depth: usize, since: SystemTime, out: &mut Vec<Measured>) {
-        if let Some(m) = read_result(dir, since) {
-            out.push(m);
-        }
-        if depth == 0 {
-            return;
-        }
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        let mut dirs: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .map(|e| e.path())
-            .filter(|p| !p.ends_with("new") && !p.ends_with("base") && !p.ends_with("report"))
-            .collect();
-        dirs.sort();
-        for d in dirs {
-            walk(&d, depth - 1, since, out);
-        }
-    }
-    let mut out = Vec::new();
-    // criterion/<group>/<function>/new/: two levels below criterion's folder.
-    walk(criterion_dir, 2, since, &mut out);
-    out
-}
-
-/// The groups that have a thicket result and at least one peer: group -> function -> median.
-fn comparisons(results: &[Measured]) -> BTreeMap<&str, BTreeMap<&str, f64>> {
-    let mut groups: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
-    for m in results {
-        groups
-            .entry(&m.group)
-            .or_default()
-            .insert(&m.function, m.median_ns);
-    }
-    groups.retain(|_, f| f.contains_key(THICKET) && f.len() > 1);
-    groups
-}
-
-fn peer_columns<'a>(groups: &BTreeMap<&str, BTreeMap<&'a str, f64>>) -> Vec<&'a str> {
-    let mut peers: Vec<&str> = groups
-        .values()
-        .flat_map(|f| f.keys().copied())
-        .filter(|f| *f != THICKET)
-        .collect();
-    peers.sort_by_key(|p| {
-        (
-            PEER_ORDER.iter().position(|o| o == p).unwrap_or(usize::MAX),
-            *p,
-        )
-    });
-    peers.dedup();
-    peers
-}
-
-fn format_time(ns: f64) -> String {
-    if ns < 1_000.0 {
-        format!("{ns:.1} ns")
-    } else if ns < 1_000_000.0 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{:.2} ms", ns / 1e6)
-    }
-}
-
-/// The Markdown table: medians, then each peer's median over thicket's (how many times faster
-/// thicket is).
-fn table(groups: &BTreeMap<&str, BTreeMap<&str, f64>>) -> String {
-    let peers = peer_columns(groups);
-    let mut out = String::from("| group | thicket |");
-    for p in &peers {
-        let _ = write!(out, " {p} |");
-    }
-    for p in &peers {
-        let _ = write!(out, " {p} / thicket |");
-    }
-    out.push_str("\n|---|---:|");
-    out.push_str(&"---:|".repeat(2 * peers.len()));
-    out.push('\n');
-    for (group, f) in groups {
-        let thicket = f[THICKET];
-        let _ = write!(out, "| {group} | {} |", format_time(thicket));
-        for p in &peers {
-            let cell = f
-                .get(p)
-                .map_or_else(|| "n/a".to_string(), |&ns| format_time(ns));
-            let _ = write!(out, " {cell} |");
-        }
-        for p in &peers {
-            let cell = f
-                .get(p)
-                .map_or_else(|| "n/a".to_string(), |&ns| format!("{:.1}x", ns / thicket));
-            let _ = write!(out, " {cell} |");
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// Prints and writes the table; returns the groups compared (`None` if there were none).
-fn summary(
-    target_dir: &Path,
-    since: SystemTime,
-) -> Result<Option<BTreeMap<String, BTreeMap<String, f64>>>> {
-    let results = collect(&target_dir.join("criterion"), since);
-    let groups = comparisons(&results);
-    if groups.is_empty() {
-        eprintln!("no group with thicket and a peer was measured in this run");
-        return Ok(None);
-    }
-    let text = format!(
-        "# thicket against its peers\n\nCriterion medians per operation from `cargo xtask \
-         bench`; a ratio is the peer's median over thicket's (how many times faster thicket \
-         is).\n\n{}",
-        table(&groups)
-    );
-    println!("\n{text}");
-    let path = target_dir.join("bench-summary.md");
-    fs::write(&path, &text)
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
-    eprintln!("written to {}", path.display());
-    Ok(Some(
-        groups
-            .into_iter()
-            .map(|(g, f)| {
-                let f = f.into_iter().map(|(p, ns)| (p.to_string(), ns)).collect();
-                (g.to_string(), f)
-            })
-            .collect(),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,6 +356,27 @@ mod tests {
     }
 
     #[test]
+    fn forward_plan_and_commands_follow_the_options() {
+        let full = BenchOpts::default();
+        assert_eq!(full.forward_plan(), forward::Plan::FULL);
+        assert!(!full.runs(Part::Render) && full.runs(Part::Forward));
+        let quick = BenchOpts {
+            quick: true,
+            extra: vec!["timer".into()],
+            ..BenchOpts::default()
+        };
+        assert_eq!(quick.forward_plan(), forward::Plan::QUICK);
+        assert_eq!(
+            quick.command("criterion"),
+            "cargo xtask bench --only criterion --quick -- timer"
+        );
+        assert_eq!(
+            quick.command("forward"),
+            "cargo xtask bench --only forward --quick"
+        );
+    }
+
+    #[test]
     fn only_selects_parts() {
         let all = BenchOpts::default();
         assert!(all.runs(Part::Criterion) && all.runs(Part::Http) && all.runs(Part::Memory));
@@ -523,65 +388,5 @@ mod tests {
         assert!(http.runs(Part::Http) && !http.runs(Part::Criterion) && !http.runs(Part::Memory));
         assert_eq!(Part::parse("memory"), Some(Part::Memory));
         assert_eq!(Part::parse("wrk"), None);
-    }
-
-    fn m(group: &str, function: &str, median_ns: f64) -> Measured {
-        Measured {
-            group: group.into(),
-            function: function.into(),
-            median_ns,
-        }
-    }
-
-    #[test]
-    fn table_has_medians_and_ratios_for_groups_with_thicket_and_a_peer() {
-        let results = [
-            m("spawn_join", "may", 1_060.0),
-            m("spawn_join", "thicket", 20.0),
-            m("spawn_join", "tokio", 276.0),
-            m("ping_pong", "thicket", 30.0),
-            m("ping_pong", "tokio", 138.0),
-            m("timer", "thicket", 5.0),
-            m("green/yield_now", "one_green_thread", 9.0),
-        ];
-        let t = table(&comparisons(&results));
-        let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(
-            lines,
-            [
-                "| group | thicket | tokio | may | tokio / thicket | may / thicket |",
-                "|---|---:|---:|---:|---:|---:|",
-                "| ping_pong | 30.0 ns | 138.0 ns | n/a | 4.6x | n/a |",
-                "| spawn_join | 20.0 ns | 276.0 ns | 1.06 µs | 13.8x | 53.0x |",
-            ]
-        );
-    }
-
-    #[test]
-    fn only_results_of_this_run_are_read() {
-        let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        let write = |rel: &str, group: &str, function: &str, median: f64| {
-            let new = dir.join(rel).join("new");
-            fs::create_dir_all(&new).unwrap();
-            let id = serde_json::json!({ "group_id": group, "function_id": function });
-            let est = serde_json::json!({ "median": { "point_estimate": median } });
-            fs::write(new.join("benchmark.json"), id.to_string()).unwrap();
-            fs::write(new.join("estimates.json"), est.to_string()).unwrap();
-        };
-        write("spawn_join/thicket", "spawn_join", "thicket", 20.0);
-        write("spawn_join/tokio", "spawn_join", "tokio", 276.0);
-        let mut found = collect(&dir, SystemTime::UNIX_EPOCH);
-        found.sort_by(|a, b| a.function.cmp(&b.function));
-        assert_eq!(
-            found,
-            [
-                m("spawn_join", "thicket", 20.0),
-                m("spawn_join", "tokio", 276.0)
-            ]
-        );
-        let later = SystemTime::now() + std::time::Duration::from_secs(3600);
-        assert!(collect(&dir, later).is_empty());
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

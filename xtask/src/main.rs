@@ -7,8 +7,10 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod criterion;
 mod docs;
 mod examples;
+mod forward;
 mod load;
 mod memory;
 mod metadata;
@@ -39,22 +41,27 @@ commands:
   bench [options] [-- <criterion args>]
                     run the criterion benchmarks of the workspace, then those of
                     xtask/peers (thicket next to tokio and may), and print the
-                    table of medians and ratios (also target/bench-summary.md);
+                    tables of medians and ratios (also target/bench-summary.md);
                     then the HTTP hello-world servers (thicket's hello example,
                     hyper, may_minihttp, actix-web, gevent, eventlet) under wrk
                     (installed with apt-get if missing) and their memory per idle
-                    connection, in one table written to target/bench-http/ and,
-                    for a full run, into docs/src/benchmarks.md and .json.
+                    connection, in one table written to target/bench-http/;
+                    then bytes through port forwarders (thicket's forwarder
+                    example, tokio, gevent, eventlet) and directly, in MiB/s.
+                    A full run writes every table into docs/src/benchmarks.md
+                    (between its markers) and docs/src/benchmarks.json.
       --quick           every benchmark once, briefly (a smoke run); does not
                         write the guide unless --write-docs is given
-      --only <parts>    comma-separated: criterion, http, memory; or render:
-                        draw the guide's table again from its JSON, measuring nothing
+      --only <parts>    comma-separated: criterion, http, memory, forward; or
+                        render: draw the guide's tables again from its JSON,
+                        measuring nothing
       --servers <names> comma-separated: thicket, hyper, hyper_per_thread,
                         may_minihttp, actix_web, gevent, eventlet
       --duration <secs> seconds per wrk run (default 10, quick 2)
-      --rounds <n>      rounds over the servers (default 3, quick 1)
+      --rounds <n>      rounds over the servers (default 3, quick 1) and over
+                        the forwarders (default 5, quick 1; 1 GiB each, quick 64 MiB)
       --connections <n> idle connections for the memory measurement (4500)
-      --write-docs      write the guide's table even with --quick
+      --write-docs      write the guide's tables even with --quick
       --no-docs         leave the guide alone even for a full run
   docs              build the mdBook guide (docs/) and the API docs with
                     RUSTDOCFLAGS=\"-D warnings\".
@@ -144,7 +151,7 @@ fn parse_bench(rest: &[String]) -> Result<bench::BenchOpts> {
                         bench::Part::parse(n).ok_or_else(|| {
                             Error::new(format!(
                                 "unknown part `{n}` for `--only` (expected criterion, http, \
-                                 memory, render)"
+                                 memory, forward, render)"
                             ))
                         })
                     })
@@ -277,6 +284,21 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn bench_forward_part_and_its_rounds() {
+        let Command::Bench(opts) =
+            parse(&["bench", "--only", "criterion,forward", "--rounds", "2"]).unwrap()
+        else {
+            panic!("not a bench command");
+        };
+        assert_eq!(opts.only, [bench::Part::Criterion, bench::Part::Forward]);
+        assert_eq!(opts.forward_plan().rounds, 2);
+        assert_eq!(
+            opts.command("forward"),
+            "cargo xtask bench --only forward --rounds 2"
+        );
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! What `cargo xtask bench` records: the machine and tool versions, every metric as JSON
-//! (`benchmarks.json`), and the comparison table rendered from it into the guide's page
-//! between marker comments, leaving the prose around them alone.
+//! (`benchmarks.json`), and the comparison tables rendered from it into the guide's page
+//! between marker comments, leaving the prose around them alone: the HTTP table drawn here,
+//! the criterion and forwarder tables by `criterion.rs` and `forward.rs` ([`BLOCKS`]).
 //!
-//! The JSON has one section per suite (`http`, `memory`, `criterion`); a run replaces the
-//! sections it measured and keeps the others, and the table is drawn from the merged file,
-//! so `--only memory` refreshes the memory row without losing the HTTP rows.
+//! The JSON has one section per suite (`http`, `memory`, `criterion`, `forward`); a run
+//! replaces the sections it measured and keeps the others, and the tables are drawn from the
+//! merged file, so `--only memory` refreshes the memory row without losing the HTTP rows.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -498,45 +499,7 @@ pub fn render(doc: &Value) -> String {
         if !section.is_object() {
             continue;
         }
-        let m = &section["machine"];
-        let t = &section["tools"];
-        let _ = write!(
-            out,
-            "- {name}: measured {} on {} ({} cores, {} GiB), {}, Linux {}, load average {} \
-             at the start; {}",
-            section["date"].as_str().unwrap_or("?"),
-            m["cpu"].as_str().unwrap_or("?"),
-            m["cores"],
-            m["memory_gib"],
-            m["os"].as_str().unwrap_or("?"),
-            m["kernel"].as_str().unwrap_or("?"),
-            m["load_average_at_start"].as_str().unwrap_or("?"),
-            t["rustc"].as_str().unwrap_or("rustc ?"),
-        );
-        if let Some(wrk) = section["method"]["wrk"].as_str() {
-            let _ = write!(out, ", {wrk}");
-        }
-        if let Some(py) = t["python"].as_str() {
-            let _ = write!(
-                out,
-                ", {py} ({})",
-                t["python_packages"].as_str().unwrap_or("?")
-            );
-        }
-        if let Some(crates) = t["crates"].as_object() {
-            let list: Vec<String> = crates
-                .iter()
-                .map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or("?")))
-                .collect();
-            let _ = write!(out, ", {}", list.join(", "));
-        }
-        out.push_str(".\n");
-        if section["quick"] == true {
-            out.push_str(
-                "  A `--quick` run: one short round, to check the harness, not figures to \
-                 publish.\n",
-            );
-        }
+        write_stamp(&mut out, name, section);
     }
     if http.is_object() {
         let method = &http["method"];
@@ -628,6 +591,50 @@ pub fn render(doc: &Value) -> String {
     out
 }
 
+/// The line saying when, on what machine and with which tools `section` was measured:
+/// `- {name}: measured 2026-11-22 on ... .`, and a warning for a `--quick` run.
+pub fn write_stamp(out: &mut String, name: &str, section: &Value) {
+    let m = &section["machine"];
+    let t = &section["tools"];
+    let _ = write!(
+        out,
+        "- {name}: measured {} on {} ({} cores, {} GiB), {}, Linux {}, load average {} \
+         at the start; {}",
+        section["date"].as_str().unwrap_or("?"),
+        m["cpu"].as_str().unwrap_or("?"),
+        m["cores"],
+        m["memory_gib"],
+        m["os"].as_str().unwrap_or("?"),
+        m["kernel"].as_str().unwrap_or("?"),
+        m["load_average_at_start"].as_str().unwrap_or("?"),
+        t["rustc"].as_str().unwrap_or("rustc ?"),
+    );
+    if let Some(wrk) = section["method"]["wrk"].as_str() {
+        let _ = write!(out, ", {wrk}");
+    }
+    if let Some(py) = t["python"].as_str() {
+        let _ = write!(
+            out,
+            ", {py} ({})",
+            t["python_packages"].as_str().unwrap_or("?")
+        );
+    }
+    if let Some(crates) = t["crates"].as_object() {
+        let list: Vec<String> = crates
+            .iter()
+            .map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or("?")))
+            .collect();
+        let _ = write!(out, ", {}", list.join(", "));
+    }
+    out.push_str(".\n");
+    if section["quick"] == true {
+        out.push_str(
+            "  A `--quick` run: one short round, to check the harness, not figures to \
+             publish.\n",
+        );
+    }
+}
+
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
@@ -655,6 +662,35 @@ pub fn replace_between(
     }
     let body = body.trim_matches('\n');
     Ok(format!("{}{start}\n{body}\n{}", &text[..s], &text[e..]))
+}
+
+/// A generated part of the guide's page: its markers, and how it is drawn from the JSON
+/// (`None`: its section is not there, so the page is left as it is).
+type Block = (&'static str, &'static str, fn(&Value) -> Option<String>);
+
+const BLOCKS: &[Block] = &[
+    (START_MARKER, END_MARKER, |doc| Some(render(doc))),
+    (
+        crate::criterion::START_MARKER,
+        crate::criterion::END_MARKER,
+        crate::criterion::render,
+    ),
+    (
+        crate::forward::START_MARKER,
+        crate::forward::END_MARKER,
+        crate::forward::render,
+    ),
+];
+
+/// `page` with every block whose section `doc` holds drawn again between its markers.
+fn render_page(page: &str, doc: &Value) -> std::result::Result<String, String> {
+    let mut text = page.to_string();
+    for (start, end, draw) in BLOCKS {
+        if let Some(body) = draw(doc) {
+            text = replace_between(&text, start, end, &body)?;
+        }
+    }
+    Ok(text)
 }
 
 fn read_json(path: &Path) -> Option<Value> {
@@ -695,8 +731,8 @@ pub fn write(root: &Path, work: &Path, sections: &[(&str, Value)], docs: bool) -
         let text = fs::read_to_string(&page)
             .map_err(|e| Error::new(format!("cannot read {}: {e}", page.display())))?;
         let doc = write_json(&root.join(DOCS_JSON), sections)?;
-        let updated = replace_between(&text, START_MARKER, END_MARKER, &render(&doc))
-            .map_err(|e| Error::new(format!("{}: {e}", page.display())))?;
+        let updated =
+            render_page(&text, &doc).map_err(|e| Error::new(format!("{}: {e}", page.display())))?;
         write_file(&page, &updated)?;
         eprintln!("written to {DOCS_PAGE} and {DOCS_JSON}");
     }
@@ -712,8 +748,8 @@ pub fn rerender(root: &Path) -> Result<()> {
     let page = root.join(DOCS_PAGE);
     let text = fs::read_to_string(&page)
         .map_err(|e| Error::new(format!("cannot read {}: {e}", page.display())))?;
-    let updated = replace_between(&text, START_MARKER, END_MARKER, &render(&doc))
-        .map_err(|e| Error::new(format!("{}: {e}", page.display())))?;
+    let updated =
+        render_page(&text, &doc).map_err(|e| Error::new(format!("{}: {e}", page.display())))?;
     write_file(&page, &updated)?;
     eprintln!("{DOCS_PAGE} drawn again from {DOCS_JSON}");
     Ok(())
@@ -761,6 +797,29 @@ mod tests {
         assert_eq!(
             r("<!-- bench:http:start -->\n<!-- bench:http:start -->\n<!-- bench:http:end -->"),
             "`<!-- bench:http:start -->` appears more than once"
+        );
+    }
+
+    #[test]
+    fn the_page_gets_each_block_whose_section_is_measured() {
+        let page = "<!-- bench:criterion:start -->\nold criterion\n<!-- bench:criterion:end -->\n\
+                    <!-- bench:http:start -->\n<!-- bench:http:end -->\n\
+                    <!-- bench:forward:start -->\nold forward\n<!-- bench:forward:end -->\n";
+        let doc = json!({ "criterion": { "groups": {} } });
+        let text = render_page(page, &doc).unwrap();
+        assert!(
+            text.contains("No criterion comparison measured yet"),
+            "{text}"
+        );
+        assert!(!text.contains("old criterion"), "{text}");
+        assert!(text.contains("No HTTP measurement yet"), "{text}");
+        // No forward section in the JSON: that table stays as it was.
+        assert!(text.contains("old forward"), "{text}");
+        // A section without its markers on the page is an error, not a silent skip.
+        let err = render_page("<!-- bench:http:start -->\n<!-- bench:http:end -->\n", &doc);
+        assert_eq!(
+            err.unwrap_err(),
+            "no `<!-- bench:criterion:start -->` marker"
         );
     }
 

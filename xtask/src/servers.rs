@@ -26,7 +26,7 @@ pub const BODY: &[u8] = b"Hello, World!";
 
 /// The workspace member holding the peers, and the feature that adds actix-web.
 const PEERS_PACKAGE: &str = "thicket-peers";
-const PEERS_FEATURES: &str = "actix";
+pub const PEERS_FEATURES: &str = "actix";
 
 /// How long a server may take to accept its first connection.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);

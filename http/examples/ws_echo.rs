@@ -21,10 +21,12 @@ fn config() -> ws::Config {
 }
 
 /// Upgrades any request and echoes until the peer closes or goes away.
+/// `feed` queues each echo; they go out when `recv` has no more messages
+/// at hand, so a burst of messages is answered with one write.
 fn echo(req: Request) -> Response {
     ws::upgrade(&req, &config(), |mut socket| {
         while let Ok(msg) = socket.recv() {
-            if msg.is_data() && socket.send(msg).is_err() {
+            if msg.is_data() && socket.feed(msg).is_err() {
                 break;
             }
         }

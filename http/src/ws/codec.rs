@@ -9,7 +9,9 @@ use std::fmt;
 use bytes::Bytes;
 
 use super::deflate::{Deflater, InflateError, Inflater, Params};
-use super::frame::{apply_mask, header_len, is_valid_close_code, FrameHeader, HeaderError, Opcode};
+use super::frame::{
+    apply_mask, extend_masked, header_len, is_valid_close_code, FrameHeader, HeaderError, Opcode,
+};
 use super::{CloseFrame, Message};
 use crate::error::{Error, ErrorKind};
 
@@ -343,8 +345,7 @@ impl Decoder {
             let data = match mask {
                 Some(key) => {
                     self.scratch.clear();
-                    self.scratch.extend_from_slice(chunk);
-                    apply_mask(&mut self.scratch, key, offset);
+                    extend_masked(&mut self.scratch, chunk, key, offset);
                     &self.scratch[..]
                 }
                 None => chunk,
@@ -353,10 +354,9 @@ impl Decoder {
                 .inflate(data, &mut msg.data, self.limits.max_message)
                 .map_err(|e| inflate_error(e, self.limits.max_message))?;
         } else {
-            let start = msg.data.len();
-            msg.data.extend_from_slice(chunk);
-            if let Some(key) = mask {
-                apply_mask(&mut msg.data[start..], key, offset);
+            match mask {
+                Some(key) => extend_masked(&mut msg.data, chunk, key, offset),
+                None => msg.data.extend_from_slice(chunk),
             }
         }
         // Fail fast (Autobahn 6.4.x): a message whose start cannot be
@@ -536,6 +536,39 @@ impl Encoder {
         }
     }
 
+    /// For a data frame this side sends as it is (unmasked, uncompressed)
+    /// with a payload of at least `min` bytes: appends only the header to
+    /// `out` and returns the payload, for the caller to write right after
+    /// it without copying it. Any other message is encoded whole, as by
+    /// [`encode`](Self::encode), and `None` returned.
+    pub(crate) fn encode_split<'m>(
+        &mut self,
+        msg: &'m Message,
+        out: &mut Vec<u8>,
+        min: usize,
+    ) -> Result<Option<&'m [u8]>, Error> {
+        let (opcode, payload) = match msg {
+            Message::Text(t) => (Opcode::Text, t.as_bytes()),
+            Message::Binary(b) => (Opcode::Binary, &b[..]),
+            _ => (Opcode::Close, &[][..]),
+        };
+        let as_is = self.role == Role::Server && self.deflater.is_none();
+        if !as_is || opcode.is_control() || payload.len() < min {
+            return self.encode(msg, out).map(|()| None);
+        }
+        let header = FrameHeader {
+            fin: true,
+            rsv1: false,
+            rsv2: false,
+            rsv3: false,
+            opcode,
+            mask: None,
+            len: payload.len() as u64,
+        };
+        header.write(out);
+        Ok(Some(payload))
+    }
+
     /// Appends `msg` to `out` as one frame (text and binary compressed when
     /// permessage-deflate was agreed; a close reason cut to 123 bytes at a
     /// character boundary).
@@ -606,10 +639,9 @@ impl Encoder {
         };
         out.reserve(super::frame::MAX_HEADER_LEN + payload.len());
         header.write(out);
-        let start = out.len();
-        out.extend_from_slice(payload);
-        if let Some(key) = mask {
-            apply_mask(&mut out[start..], key, 0);
+        match mask {
+            Some(key) => extend_masked(out, payload, key, 0),
+            None => out.extend_from_slice(payload),
         }
         if self.scratch.capacity() > 64 * 1024 {
             self.scratch = Vec::new();

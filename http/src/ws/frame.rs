@@ -221,6 +221,51 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
     }
 }
 
+/// Appends `data` XORed with the masking key to `out`, as if `data` began
+/// `offset` bytes into the payload: [`apply_mask`] and a copy in one pass.
+///
+/// One pass is not only shorter: a plain copy of tens of KiB goes through
+/// the C library's `memcpy`, which on some CPUs (AMD Zen, glibc 2.36) is
+/// ten times slower for some alignments of source and destination; this
+/// loop has none of that.
+///
+/// # Examples
+///
+/// ```
+/// use thicket_http::ws::frame::{apply_mask, extend_masked};
+///
+/// let mut out = b"head:".to_vec();
+/// extend_masked(&mut out, b"Hello", [0x37, 0xfa, 0x21, 0x3d], 0);
+/// apply_mask(&mut out[5..], [0x37, 0xfa, 0x21, 0x3d], 0);
+/// assert_eq!(out, b"head:Hello");
+/// ```
+pub fn extend_masked(out: &mut Vec<u8>, data: &[u8], key: [u8; 4], offset: usize) {
+    let mut k = [0u8; 4];
+    for (i, b) in k.iter_mut().enumerate() {
+        *b = key[(offset + i) % 4];
+    }
+    let wide = u64::from_ne_bytes([k[0], k[1], k[2], k[3], k[0], k[1], k[2], k[3]]);
+    let start = out.len();
+    // Zeroing first costs less than it seems (no read), and keeps this safe.
+    out.resize(start + data.len(), 0);
+    let mut dst = out[start..].chunks_exact_mut(32);
+    let mut src = data.chunks_exact(32);
+    for (d, s) in (&mut dst).zip(&mut src) {
+        for (d, s) in d.chunks_exact_mut(8).zip(s.chunks_exact(8)) {
+            let v = u64::from_ne_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]) ^ wide;
+            d.copy_from_slice(&v.to_ne_bytes());
+        }
+    }
+    for (i, (d, s)) in dst
+        .into_remainder()
+        .iter_mut()
+        .zip(src.remainder())
+        .enumerate()
+    {
+        *d = s ^ k[i % 4];
+    }
+}
+
 /// Whether a close code may be sent in a close frame (§7.4): the defined
 /// codes 1000–1003 and 1007–1011, the IANA-registered 1012–1014 (service
 /// restart, try again later, bad gateway), and 3000–4999 (libraries and
@@ -332,6 +377,21 @@ mod tests {
         apply_mask(a, [1, 2, 3, 4], 0);
         apply_mask(b, [1, 2, 3, 4], 13);
         assert_eq!(long, whole);
+    }
+
+    #[test]
+    fn extend_masked_is_a_copy_then_apply_mask() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        for len in [0, 1, 7, 8, 31, 32, 33, 100, 1000] {
+            for offset in 0..4 {
+                let mut want = b"xy".to_vec();
+                want.extend_from_slice(&data[..len]);
+                apply_mask(&mut want[2..], [9, 8, 7, 6], offset);
+                let mut got = b"xy".to_vec();
+                extend_masked(&mut got, &data[..len], [9, 8, 7, 6], offset);
+                assert_eq!(got, want, "len {len}, offset {offset}");
+            }
+        }
     }
 
     #[test]

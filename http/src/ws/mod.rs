@@ -13,6 +13,9 @@
 //! - [`Sender`] is a cloneable handle that writes to a socket while another
 //!   green thread waits in `recv`; [`Room`] sends a message to many sockets
 //!   without a slow one holding up the others.
+//! - [`WebSocket::feed`] queues a message instead of writing it: the
+//!   queue goes out when `recv` has no message left and waits for more, so
+//!   an echo or a reply loop answers a burst of messages with one write.
 //! - Under it, sans I/O: [`Decoder`] and [`Encoder`] (messages to and from
 //!   bytes) and [`frame`] (the header format).
 //!

@@ -10,7 +10,7 @@
 //! `send` from another green thread goes through while `recv` waits.
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,6 +32,13 @@ use crate::transport::Transport;
 /// up to the most, while reads fill it.
 const READ_BUF: usize = 4 * 1024;
 const MAX_READ_BUF: usize = 64 * 1024;
+
+/// How many bytes [`Sender::feed`] queues before it writes them anyway.
+const FEED_LIMIT: usize = 64 * 1024;
+
+/// A payload this long is written from the message itself, after its
+/// header, rather than copied next to it first.
+const WRITE_AS_IS: usize = 16 * 1024;
 
 type Tls = Arc<Mutex<TlsStream<TcpStream>>>;
 
@@ -72,6 +79,10 @@ struct Shared {
     done: Event,
     ended: AtomicBool,
     peer: Option<SocketAddr>,
+    /// The writer's buffer holds fed frames not written yet.
+    pending: AtomicBool,
+    /// The receiver is waiting for the network (or about to): fed frames go out at once.
+    reader_waiting: AtomicBool,
 }
 
 fn closed_error() -> Error {
@@ -79,27 +90,73 @@ fn closed_error() -> Error {
 }
 
 impl Shared {
-    fn send(&self, msg: &Message) -> Result<(), Error> {
-        let mut w = self
-            .writer
+    fn lock_writer(&self) -> Result<thicket_green::MutexGuard<'_, Writer>, Error> {
+        self.writer
             .lock()
-            .map_err(|e| Error::with_source(ErrorKind::Io, "waiting to send", e))?;
-        let w = &mut *w;
+            .map_err(|e| Error::with_source(ErrorKind::Io, "waiting to send", e))
+    }
+
+    /// Encodes `msg` after any fed frames and writes them all.
+    fn send(&self, msg: &Message) -> Result<(), Error> {
+        let mut w = self.lock_writer()?;
+        let tail = self.encode(&mut w, msg)?;
+        self.write_out(&mut w, tail)
+    }
+
+    /// Encodes `msg` after any fed frames; writes them only once [`FEED_LIMIT`] bytes are
+    /// queued, or if the receiver waits for the network (it would not flush them).
+    fn feed(&self, msg: &Message) -> Result<(), Error> {
+        let mut w = self.lock_writer()?;
+        let tail = self.encode(&mut w, msg)?;
+        if !tail.is_empty() || w.close_sent || w.buf.len() >= FEED_LIMIT {
+            return self.write_out(&mut w, tail);
+        }
+        // Paired with `reader_waiting` in `Receiver::fill` (each side stores its flag, then
+        // reads the other's): either the receiver sees this frame pending and flushes it, or
+        // this sees the receiver waiting and writes it here.
+        self.pending.store(true, Ordering::SeqCst);
+        if self.reader_waiting.load(Ordering::SeqCst) {
+            return self.write_out(&mut w, &[]);
+        }
+        Ok(())
+    }
+
+    /// Writes the fed frames, if any.
+    fn flush(&self) -> Result<(), Error> {
+        if !self.pending.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let mut w = self.lock_writer()?;
+        if w.buf.is_empty() {
+            return Ok(());
+        }
+        self.write_out(&mut w, &[])
+    }
+
+    /// Encodes `msg` into the writer's buffer; returns the part of it to write after the
+    /// buffer (a long payload, not copied), else nothing.
+    fn encode<'m>(&self, w: &mut Writer, msg: &'m Message) -> Result<&'m [u8], Error> {
         if w.close_sent || w.broken {
             return Err(closed_error());
         }
-        w.buf.clear();
-        w.encoder.encode(msg, &mut w.buf)?;
+        let tail = w.encoder.encode_split(msg, &mut w.buf, WRITE_AS_IS)?;
         if matches!(msg, Message::Close(_)) {
             w.close_sent = true;
         }
+        Ok(tail.unwrap_or_default())
+    }
+
+    /// Writes out the writer's buffer, then `tail`.
+    fn write_out(&self, w: &mut Writer, tail: &[u8]) -> Result<(), Error> {
+        self.pending.store(false, Ordering::SeqCst);
         let r = match &w.io {
-            WriteIo::Tcp(tcp) => (&**tcp).write_all(&w.buf),
+            WriteIo::Tcp(tcp) => write_all_then(&**tcp, &w.buf, tail),
             WriteIo::Tls(tls) => match tls.lock() {
-                Ok(mut s) => s.write_all(&w.buf).and_then(|()| s.flush()),
+                Ok(mut s) => write_all_then(&mut *s, &w.buf, tail).and_then(|()| s.flush()),
                 Err(e) => Err(io::Error::other(e)),
             },
         };
+        w.buf.clear();
         // One big message should not pin its buffer for the connection's life.
         if w.buf.capacity() > 64 * 1024 {
             w.buf = Vec::new();
@@ -130,6 +187,25 @@ impl Shared {
     }
 }
 
+/// Writes all of `head` then all of `tail`, in one system call when they fit.
+fn write_all_then(mut out: impl Write, head: &[u8], tail: &[u8]) -> io::Result<()> {
+    if tail.is_empty() {
+        return out.write_all(head);
+    }
+    let mut slices = [IoSlice::new(head), IoSlice::new(tail)];
+    let mut bufs = &mut slices[..];
+    IoSlice::advance_slices(&mut bufs, 0);
+    while !bufs.is_empty() {
+        match out.write_vectored(bufs) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Reads from a green socket without waiting (`WouldBlock` instead).
 struct TryRead<'a>(&'a TcpStream);
 
@@ -140,6 +216,16 @@ impl Read for TryRead<'_> {
 }
 
 impl ReadIo {
+    /// Reads some bytes, like [`read`](Self::read); `drained` says that the last read
+    /// emptied the socket, so over TCP it waits for more without first trying a read that
+    /// would only say `WouldBlock` (one system call less per message received one by one).
+    fn read_more(&self, buf: &mut [u8], drained: bool) -> io::Result<usize> {
+        if let (ReadIo::Tcp(tcp), true) = (self, drained) {
+            tcp.readable()?;
+        }
+        self.read(buf)
+    }
+
     /// Reads some bytes; 0 at the end of the stream.
     fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
@@ -189,6 +275,8 @@ pub struct Receiver {
     end: usize,
     decoder: Decoder,
     finished: bool,
+    /// The last read returned less than the buffer could take: the socket was empty.
+    drained: bool,
     last_read: Instant,
     ping_sent: Option<Instant>,
 }
@@ -291,6 +379,8 @@ impl WebSocket {
             done: Event::new(),
             ended: AtomicBool::new(false),
             peer,
+            pending: AtomicBool::new(false),
+            reader_waiting: AtomicBool::new(false),
         });
         let mut buf = vec![0u8; READ_BUF.max(buffered.len())];
         buf[..buffered.len()].copy_from_slice(&buffered);
@@ -302,6 +392,7 @@ impl WebSocket {
             end: buffered.len(),
             decoder: Decoder::with_deflate(agreed.role, config.limits, agreed.deflate),
             finished: false,
+            drained: false,
             last_read: Instant::now(),
             ping_sent: None,
         };
@@ -337,6 +428,25 @@ impl WebSocket {
     /// As for [`Sender::send`].
     pub fn send(&self, msg: Message) -> Result<(), Error> {
         self.tx.send(msg)
+    }
+
+    /// Queues a message to go out with later ones; see [`Sender::feed`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Sender::feed`].
+    pub fn feed(&self, msg: Message) -> Result<(), Error> {
+        self.tx.feed(msg)
+    }
+
+    /// Writes the messages [`feed`](Self::feed) queued; see
+    /// [`Sender::flush`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Sender::flush`].
+    pub fn flush(&self) -> Result<(), Error> {
+        self.tx.flush()
     }
 
     /// The closing handshake, started here: sends a close frame with `code`
@@ -409,6 +519,48 @@ impl Sender {
     /// which the connection is shut down.
     pub fn send(&self, msg: Message) -> Result<(), Error> {
         self.shared.send(&msg)
+    }
+
+    /// Queues `msg` to go out with the frames after it: it is written by
+    /// the next [`send`](Self::send) or [`flush`](Self::flush), once
+    /// 64 KiB are queued, or when this socket's `recv` has no message
+    /// left to return and waits for the network (at once if a `recv` is
+    /// waiting already).
+    ///
+    /// An echo or a request-reply loop on the green thread that receives
+    /// answers a burst of messages with one write instead of one each
+    /// (tokio-tungstenite's `forward` does the same). Elsewhere, with no
+    /// `recv` to come, [`flush`](Self::flush) after feeding.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use thicket_http::ws::WebSocket;
+    ///
+    /// fn echo(mut socket: WebSocket) {
+    ///     while let Ok(msg) = socket.recv() {
+    ///         if msg.is_data() && socket.feed(msg).is_err() {
+    ///             break;
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As for [`send`](Self::send) (an I/O error only if this call wrote).
+    pub fn feed(&self, msg: Message) -> Result<(), Error> {
+        self.shared.feed(&msg)
+    }
+
+    /// Writes the messages [`feed`](Self::feed) queued, if any.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error (`TimedOut` past the write timeout), after which the
+    /// connection is shut down.
+    pub fn flush(&self) -> Result<(), Error> {
+        self.shared.flush()
     }
 
     /// Sends the same message as [`send`](Self::send), by reference (for
@@ -558,10 +710,52 @@ impl Receiver {
     }
 
     /// Reads into the buffer, waiting until `deadline` and sending
-    /// keep-alive pings on the way.
+    /// keep-alive pings on the way. Fed frames (see [`Sender::feed`]) go
+    /// out first, unless more input has already arrived: then they wait
+    /// for the answers to it, to go out in one write.
     fn fill(&mut self, deadline: Option<Instant>) -> Result<usize, Error> {
+        if !self.drained && self.shared.pending.load(Ordering::SeqCst) {
+            if let ReadIo::Tcp(tcp) = &self.io {
+                match tcp.try_read(&mut self.buf) {
+                    Ok(n) => return Ok(self.got(n)),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(self.broke(e)),
+                }
+            }
+        }
+        // Paired with `pending` in `Shared::feed`.
+        self.shared.reader_waiting.store(true, Ordering::SeqCst);
+        let r = match self.shared.flush() {
+            Ok(()) => self.wait_and_read(deadline),
+            Err(e) => {
+                self.finished = true;
+                self.shared.abort();
+                Err(e)
+            }
+        };
+        self.shared.reader_waiting.store(false, Ordering::SeqCst);
+        r
+    }
+
+    /// Notes a read of `n` bytes.
+    fn got(&mut self, n: usize) -> usize {
+        self.drained = n < self.buf.len();
+        if self.shared.config.ping_interval.is_some() {
+            self.last_read = Instant::now();
+        }
+        self.ping_sent = None;
+        n
+    }
+
+    /// Ends the connection after a failed read.
+    fn broke(&mut self, e: io::Error) -> Error {
+        self.finished = true;
+        self.shared.abort();
+        Error::from_io("reading a WebSocket", e)
+    }
+
+    fn wait_and_read(&mut self, deadline: Option<Instant>) -> Result<usize, Error> {
         loop {
-            let now = Instant::now();
             let ping_at = self
                 .shared
                 .config
@@ -574,27 +768,19 @@ impl Receiver {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            let (io, buf) = (&self.io, &mut self.buf[..]);
+            let (io, buf, drained) = (&self.io, &mut self.buf[..], self.drained);
             let r = match wake {
-                None => Ok(io.read(buf)),
-                Some(t) => match t.checked_duration_since(now) {
+                None => Ok(io.read_more(buf, drained)),
+                Some(t) => match t.checked_duration_since(Instant::now()) {
                     Some(left) if !left.is_zero() => {
-                        thicket_green::with_timeout(left, || io.read(buf))
+                        thicket_green::with_timeout(left, || io.read_more(buf, drained))
                     }
                     _ => Err(thicket_green::Elapsed),
                 },
             };
             match r {
-                Ok(Ok(n)) => {
-                    self.last_read = Instant::now();
-                    self.ping_sent = None;
-                    return Ok(n);
-                }
-                Ok(Err(e)) => {
-                    self.finished = true;
-                    self.shared.abort();
-                    return Err(Error::from_io("reading a WebSocket", e));
-                }
+                Ok(Ok(n)) => return Ok(self.got(n)),
+                Ok(Err(e)) => return Err(self.broke(e)),
                 Err(_) => {
                     let now = Instant::now();
                     if deadline.is_some_and(|d| now >= d) {

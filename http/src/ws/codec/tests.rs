@@ -304,6 +304,54 @@ fn encoder_checks_what_it_sends() {
 }
 
 #[test]
+fn a_split_frame_is_the_whole_frame_in_two_parts() {
+    let long = Message::binary(vec![7u8; 70_000]);
+    let cases = [
+        (Role::Server, long.clone(), 16_384, true),
+        (
+            Role::Server,
+            Message::text("é".repeat(20_000)),
+            16_384,
+            true,
+        ),
+        (Role::Server, Message::binary(vec![1u8; 100]), 16_384, false),
+        (
+            Role::Server,
+            Message::Ping(Bytes::from_static(b"p")),
+            0,
+            false,
+        ),
+        (Role::Server, Message::Close(None), 0, false),
+        // Clients mask, so their payloads are always copied.
+        (Role::Client, long.clone(), 16_384, false),
+    ];
+    for (role, msg, min, split) in cases {
+        let mut whole = Vec::new();
+        let mut e = Encoder::new(role);
+        e.encode(&msg, &mut whole).unwrap();
+        let mut head = b"fed".to_vec();
+        let tail = Encoder::new(role)
+            .encode_split(&msg, &mut head, min)
+            .unwrap();
+        assert_eq!(tail.is_some(), split, "{msg:?}");
+        let mut joined = head[3..].to_vec();
+        joined.extend_from_slice(tail.unwrap_or_default());
+        if role == Role::Server {
+            assert_eq!(joined, whole, "{msg:?}");
+        } else {
+            let got = decode_all(&mut server(), &joined).unwrap();
+            assert_eq!(got, vec![msg]);
+        }
+    }
+    // With compression on, data is compressed into the buffer, never split.
+    let params = crate::ws::deflate::Params::default();
+    let mut e = Encoder::with_deflate(Role::Server, Some(params), 6);
+    let mut out = Vec::new();
+    assert_eq!(e.encode_split(&long, &mut out, 0).unwrap(), None);
+    assert!(out.len() < 1000, "compressed: {} bytes", out.len());
+}
+
+#[test]
 fn client_frames_are_masked_with_fresh_keys() {
     let mut e = Encoder::new(Role::Client);
     let mut keys = std::collections::HashSet::new();

@@ -26,6 +26,7 @@ use crate::metadata::Metadata;
 use crate::report::{self, Context};
 use crate::servers::{self, Kind, Readiness};
 use crate::steps::{self, Error, Result, Steps, Workspace};
+use crate::ws_bench;
 
 /// A part of `cargo xtask bench`, as `--only` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,8 @@ pub enum Part {
     Memory,
     /// Bytes through a port forwarder (thicket, tokio, gevent, eventlet) and directly.
     Forward,
+    /// WebSocket echo servers (thicket, tokio-tungstenite) under `ws_load`.
+    Ws,
     /// Only draw the guide's table again from `docs/src/benchmarks.json`; never implied.
     Render,
 }
@@ -48,6 +51,7 @@ impl Part {
         ("http", Part::Http),
         ("memory", Part::Memory),
         ("forward", Part::Forward),
+        ("ws", Part::Ws),
         ("render", Part::Render),
     ];
 
@@ -181,7 +185,15 @@ pub fn run(ws: &Workspace, opts: &BenchOpts) -> Result<()> {
 
     let (http, mem) = (opts.runs(Part::Http), opts.runs(Part::Memory));
     if http || mem {
-        let specs = servers::select(opts.servers.as_deref())?;
+        // `--servers` may also name WebSocket servers, which are not HTTP ones.
+        let names = opts.servers.as_ref().map(|names| {
+            names
+                .iter()
+                .filter(|n| servers::ALL.iter().any(|s| s.name == n.as_str()))
+                .cloned()
+                .collect::<Vec<_>>()
+        });
+        let specs = servers::select(names.as_deref())?;
         let mut prepared = Vec::new();
         steps.run("servers", || {
             prepared = servers::prepare(ws, &meta, &specs);
@@ -235,6 +247,24 @@ pub fn run(ws: &Workspace, opts: &BenchOpts) -> Result<()> {
                 println!("\n{table}");
             }
             sections.push(("forward", section));
+            Ok(())
+        })?;
+    }
+
+    if opts.runs(Part::Ws) {
+        steps.run("ws", || {
+            let plan = ws_bench::Plan::new(opts.quick, opts.rounds, opts.duration_secs);
+            let rows = ws_bench::run(ws, &meta, plan, opts.servers.as_deref())?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            failures.extend(rows.iter().filter_map(ws_bench::Row::failure));
+            let ctx = Context::gather(&ws.root, opts.quick, None);
+            let section = ws_bench::json(&rows, plan, &ctx, &ws.root);
+            if let Some(table) = ws_bench::render(&serde_json::json!({ "ws": section })) {
+                println!("\n{table}");
+            }
+            sections.push(("ws", section));
             Ok(())
         })?;
     }

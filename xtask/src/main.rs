@@ -23,6 +23,7 @@ mod stats;
 mod steps;
 mod tidy;
 mod wrk;
+mod ws_bench;
 
 use std::process::ExitCode;
 
@@ -47,17 +48,23 @@ commands:
                     (installed with apt-get if missing) and their memory per idle
                     connection, in one table written to target/bench-http/;
                     then bytes through port forwarders (thicket's forwarder
-                    example, tokio, gevent, eventlet) and directly, in MiB/s.
+                    example, tokio, gevent, eventlet) and directly, in MiB/s;
+                    then WebSocket echo servers (thicket's ws_echo example,
+                    tokio-tungstenite) under xtask/peers' ws_load: round trips
+                    and messages per second, 32 B and 64 KiB, 1 and 1,000
+                    connections (tables also in target/bench-ws/).
                     A full run writes every table into docs/src/benchmarks.md
                     (between its markers) and docs/src/benchmarks.json.
       --quick           every benchmark once, briefly (a smoke run); does not
                         write the guide unless --write-docs is given
-      --only <parts>    comma-separated: criterion, http, memory, forward; or
+      --only <parts>    comma-separated: criterion, http, memory, forward, ws; or
                         render: draw the guide's tables again from its JSON,
                         measuring nothing
       --servers <names> comma-separated: thicket, hyper, hyper_per_thread,
-                        may_minihttp, actix_web, gevent, eventlet
-      --duration <secs> seconds per wrk run (default 10, quick 2)
+                        may_minihttp, actix_web, gevent, eventlet; for ws:
+                        thicket, tungstenite (each part ignores the others' names)
+      --duration <secs> seconds per wrk run (default 10, quick 2) and per
+                        ws_load run (default 5, quick 1)
       --rounds <n>      rounds over the servers (default 3, quick 1) and over
                         the forwarders (default 5, quick 1; 1 GiB each, quick 64 MiB)
       --connections <n> idle connections for the memory measurement (4500)
@@ -151,7 +158,7 @@ fn parse_bench(rest: &[String]) -> Result<bench::BenchOpts> {
                         bench::Part::parse(n).ok_or_else(|| {
                             Error::new(format!(
                                 "unknown part `{n}` for `--only` (expected criterion, http, \
-                                 memory, forward, render)"
+                                 memory, forward, ws, render)"
                             ))
                         })
                     })
@@ -182,8 +189,20 @@ fn parse_bench(rest: &[String]) -> Result<bench::BenchOpts> {
             }
         }
     }
-    if let Some(names) = &opts.servers {
-        servers::select(Some(names))?;
+    // HTTP servers, and the WebSocket part's peer (its `thicket` is the same name).
+    let known: Vec<&str> = servers::ALL
+        .iter()
+        .map(|s| s.name)
+        .chain(ws_bench::SERVERS.iter().map(|s| s.name))
+        .filter(|n| *n != "thicket")
+        .collect();
+    for name in opts.servers.iter().flatten() {
+        if name != "thicket" && !known.contains(&name.as_str()) {
+            return Err(Error::new(format!(
+                "unknown server `{name}` (known: thicket, {})",
+                known.join(", ")
+            )));
+        }
     }
     Ok(opts)
 }
@@ -298,6 +317,32 @@ mod tests {
         assert_eq!(
             opts.command("forward"),
             "cargo xtask bench --only forward --rounds 2"
+        );
+    }
+
+    #[test]
+    fn bench_ws_part_takes_its_own_server_names() {
+        let Command::Bench(opts) = parse(&[
+            "bench",
+            "--only",
+            "ws,http",
+            "--servers",
+            "tungstenite,hyper",
+        ])
+        .unwrap() else {
+            panic!("not a bench command");
+        };
+        assert_eq!(opts.only, [bench::Part::Ws, bench::Part::Http]);
+        assert_eq!(
+            opts.servers,
+            Some(vec!["tungstenite".into(), "hyper".into()])
+        );
+        let err = parse(&["bench", "--servers", "thicket,tungsten"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("unknown server `tungsten` (known: thicket, hyper,")
+                && err.to_string().ends_with("eventlet, tungstenite)"),
+            "{err}"
         );
     }
 

@@ -680,6 +680,11 @@ const BLOCKS: &[Block] = &[
         crate::forward::END_MARKER,
         crate::forward::render,
     ),
+    (
+        crate::ws_bench::START_MARKER,
+        crate::ws_bench::END_MARKER,
+        crate::ws_bench::render,
+    ),
 ];
 
 /// `page` with every block whose section `doc` holds drawn again between its markers.

@@ -88,6 +88,10 @@ pub(crate) struct Task {
     pub(crate) killed: Cell<bool>,
     pub(crate) scopes: RefCell<Vec<Scope>>,
     timer: RefCell<Option<Timer>>,
+    /// The deadline the timer is armed for (`u64::MAX`: not armed).
+    timer_at: Cell<u64>,
+    /// The deadline of the park in progress (`u64::MAX`: none).
+    park_deadline: Cell<u64>,
     pub(crate) locals: RefCell<Vec<Option<Box<dyn Any>>>>,
 }
 
@@ -571,6 +575,8 @@ impl Hub {
         if let Some(t) = task.timer.borrow().as_ref() {
             t.stop();
         }
+        task.timer_at.set(u64::MAX);
+        task.park_deadline.set(u64::MAX);
         // Green-thread-locals die with their green thread.
         let locals = std::mem::take(&mut *task.locals.borrow_mut());
         drop(locals);
@@ -754,8 +760,14 @@ impl Hub {
         // Any later unpark of this epoch must be ignored.
         task.epoch.set(task.epoch.get() + 1);
         if deadline.is_some() {
+            // The timer stays armed: stopping it here and starting it at the
+            // next park would cost two timer-heap updates per wait, and a
+            // connection waits once per request with the same idle timeout.
+            // If it fires before the next deadline, it re-arms itself for it
+            // (see `arm_timer`). Unreferenced, it keeps no loop alive.
+            task.park_deadline.set(u64::MAX);
             if let Some(t) = task.timer.borrow().as_ref() {
-                t.stop();
+                t.set_ref(false);
             }
         }
         result?;
@@ -770,23 +782,39 @@ impl Hub {
     }
 
     fn arm_timer(&self, task: &Rc<Task>, deadline: u64) {
+        task.park_deadline.set(deadline);
         let mut timer = task.timer.borrow_mut();
         let t = timer.get_or_insert_with(|| {
-            // The timer belongs to the record, which is reused: it is stopped
-            // whenever a park ends, so when it fires it is the current park's.
+            // The timer belongs to the record, which is reused; whenever it
+            // fires it looks at the park in progress, if any.
             let slot = task.slot;
-            Timer::new(&self.lp, move |_| {
-                if let Some(h) = try_current() {
-                    let task = h.tasks.borrow()[slot as usize].task.clone();
-                    if let Some(task) = task {
-                        h.make_runnable(&task, Wake::Deadline);
-                    }
+            Timer::new(&self.lp, move |t| {
+                let Some(h) = try_current() else { return };
+                let task = h.tasks.borrow()[slot as usize].task.clone();
+                let Some(task) = task else { return };
+                task.timer_at.set(u64::MAX);
+                let dl = task.park_deadline.get();
+                if dl == u64::MAX {
+                    // Armed for a park that ended early: nothing waits now.
+                    return;
+                }
+                let now = h.now_ns();
+                if dl <= now {
+                    h.make_runnable(&task, Wake::Deadline);
+                } else {
+                    // Armed for an earlier deadline than this park's.
+                    task.timer_at.set(dl);
+                    t.start(Duration::from_nanos(dl - now));
                 }
             })
         });
-        let now = self.now_ns();
-        // The loop's timers count from its cached now, as does `deadline`.
-        t.start(Duration::from_nanos(deadline.saturating_sub(now)));
+        if task.timer_at.get() > deadline {
+            // Not armed, or for later than this deadline.
+            task.timer_at.set(deadline);
+            // The loop's timers count from its cached now, as does `deadline`.
+            t.start(Duration::from_nanos(deadline.saturating_sub(self.now_ns())));
+        }
+        t.set_ref(true);
     }
 
     /// The root's park: run the scheduler until the root is woken.
@@ -864,6 +892,8 @@ impl Task {
             killed: Cell::new(false),
             scopes: RefCell::new(Vec::new()),
             timer: RefCell::new(None),
+            timer_at: Cell::new(u64::MAX),
+            park_deadline: Cell::new(u64::MAX),
             locals: RefCell::new(Vec::new()),
         }
     }

@@ -175,6 +175,22 @@ impl Decoder {
     pub fn decode(&mut self, input: &[u8]) -> Result<(usize, Option<Message>), ProtocolError> {
         let mut at = 0;
         loop {
+            if self.frame.is_none() && self.head_len == 0 {
+                // The usual case: a whole header at hand, parsed where it is.
+                if let [b0, b1, ..] = input[at..] {
+                    let need = header_len(b1);
+                    if input.len() - at >= need {
+                        self.check_first_bytes(b0, b1)?;
+                        let header = match FrameHeader::parse(&input[at..at + need]) {
+                            Ok(Some((h, _))) => h,
+                            Ok(None) => unreachable!("the whole header is here"),
+                            Err(e) => return Err(ProtocolError::protocol(e.to_string())),
+                        };
+                        at += need;
+                        self.start_frame(header)?;
+                    }
+                }
+            }
             if self.frame.is_none() {
                 while self.head_len < 2 && at < input.len() {
                     self.head[self.head_len] = input[at];

@@ -175,31 +175,33 @@ impl FrameHeader {
 
     /// Appends the header to `out`, with the shortest length encoding.
     pub fn write(&self, out: &mut Vec<u8>) {
-        let mut b0 = self.opcode.as_u8();
-        for (bit, on) in [
-            (0x80, self.fin),
-            (0x40, self.rsv1),
-            (0x20, self.rsv2),
-            (0x10, self.rsv3),
-        ] {
-            if on {
-                b0 |= bit;
-            }
-        }
-        let m = if self.mask.is_some() { 0x80 } else { 0 };
-        out.push(b0);
-        if self.len < 126 {
-            out.push(m | self.len as u8);
-        } else if let Ok(n) = u16::try_from(self.len) {
-            out.push(m | 126);
-            out.extend_from_slice(&n.to_be_bytes());
+        let flag = |on: bool, bit: u8| if on { bit } else { 0 };
+        let b0 = self.opcode.as_u8()
+            | flag(self.fin, 0x80)
+            | flag(self.rsv1, 0x40)
+            | flag(self.rsv2, 0x20)
+            | flag(self.rsv3, 0x10);
+        let m = flag(self.mask.is_some(), 0x80);
+        // Built whole, then appended at once.
+        let mut head = [0u8; MAX_HEADER_LEN];
+        head[0] = b0;
+        let mut n = if self.len < 126 {
+            head[1] = m | self.len as u8;
+            2
+        } else if let Ok(len) = u16::try_from(self.len) {
+            head[1] = m | 126;
+            head[2..4].copy_from_slice(&len.to_be_bytes());
+            4
         } else {
-            out.push(m | 127);
-            out.extend_from_slice(&self.len.to_be_bytes());
-        }
+            head[1] = m | 127;
+            head[2..10].copy_from_slice(&self.len.to_be_bytes());
+            10
+        };
         if let Some(key) = self.mask {
-            out.extend_from_slice(&key);
+            head[n..n + 4].copy_from_slice(&key);
+            n += 4;
         }
+        out.extend_from_slice(&head[..n]);
     }
 }
 

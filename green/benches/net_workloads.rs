@@ -114,24 +114,34 @@ pub fn tcp_throughput_1(iters: u64) -> Duration {
     })
 }
 
+/// `n` loopback connections with `TCP_NODELAY`: the client ends and the accepted ends.
+fn connections(n: usize) -> (Vec<TcpStream>, Vec<TcpStream>) {
+    let l = net::listen("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let clients: Vec<TcpStream> = (0..n)
+        .map(|_| {
+            let c = TcpStream::connect(addr).unwrap();
+            c.set_nodelay(true).unwrap();
+            c
+        })
+        .collect();
+    let servers = (0..n)
+        .map(|_| {
+            let (s, _) = l.accept().unwrap();
+            s.set_nodelay(true).unwrap();
+            s
+        })
+        .collect();
+    (clients, servers)
+}
+
 /// `CONNS` connections at once, each sending `PER_CONN` bytes per iteration to its own reader.
 pub fn tcp_throughput_1000(iters: u64) -> Duration {
     in_green(move || {
-        let l = net::listen("127.0.0.1:0").unwrap();
-        let addr = l.local_addr().unwrap();
-        let clients: Vec<TcpStream> = (0..CONNS)
-            .map(|_| {
-                let c = TcpStream::connect(addr).unwrap();
-                c.set_nodelay(true).unwrap();
-                c
-            })
-            .collect();
-        let sinks: Vec<_> = (0..CONNS)
-            .map(|_| {
-                let (s, _) = l.accept().unwrap();
-                s.set_nodelay(true).unwrap();
-                spawn(move || drain_and_ack(s, PER_CONN))
-            })
+        let (clients, servers) = connections(CONNS);
+        let sinks: Vec<_> = servers
+            .into_iter()
+            .map(|s| spawn(move || drain_and_ack(s, PER_CONN)))
             .collect();
         let bytes = iters * PER_CONN as u64;
         let start = Instant::now();
@@ -162,21 +172,10 @@ fn echo_64(mut s: TcpStream) {
 /// an iteration does not grow with `iters`, so the per-iteration time is stable.
 pub fn tcp_echo_1000(iters: u64) -> Duration {
     in_green(move || {
-        let l = net::listen("127.0.0.1:0").unwrap();
-        let addr = l.local_addr().unwrap();
-        let clients: Vec<TcpStream> = (0..CONNS)
-            .map(|_| {
-                let c = TcpStream::connect(addr).unwrap();
-                c.set_nodelay(true).unwrap();
-                c
-            })
-            .collect();
-        let echoes: Vec<_> = (0..CONNS)
-            .map(|_| {
-                let (s, _) = l.accept().unwrap();
-                s.set_nodelay(true).unwrap();
-                spawn(move || echo_64(s))
-            })
+        let (clients, servers) = connections(CONNS);
+        let echoes: Vec<_> = servers
+            .into_iter()
+            .map(|s| spawn(move || echo_64(s)))
             .collect();
         let start = Instant::now();
         let pingers: Vec<_> = clients

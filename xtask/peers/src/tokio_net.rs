@@ -105,27 +105,37 @@ pub fn tcp_throughput_1(iters: u64) -> Duration {
     })
 }
 
+/// `n` loopback connections with `TCP_NODELAY` (a backlog of 1,024): client and accepted ends.
+async fn connections(n: usize) -> (Vec<TcpStream>, Vec<TcpStream>) {
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_reuseaddr(true).unwrap();
+    sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let l = sock.listen(1024).unwrap();
+    let addr = l.local_addr().unwrap();
+    let mut clients = Vec::with_capacity(n);
+    for _ in 0..n {
+        let c = TcpStream::connect(addr).await.unwrap();
+        c.set_nodelay(true).unwrap();
+        clients.push(c);
+    }
+    let mut servers = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (s, _) = l.accept().await.unwrap();
+        s.set_nodelay(true).unwrap();
+        servers.push(s);
+    }
+    (clients, servers)
+}
+
 /// 1,000 connections at once, each sending 1 KiB per iteration to its own reader.
 pub fn tcp_throughput_1000(iters: u64) -> Duration {
     block_on(async move {
         tokio::spawn(async move {
-            let sock = tokio::net::TcpSocket::new_v4().unwrap();
-            sock.set_reuseaddr(true).unwrap();
-            sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-            let l = sock.listen(1024).unwrap();
-            let addr = l.local_addr().unwrap();
-            let mut clients = Vec::with_capacity(CONNS);
-            for _ in 0..CONNS {
-                let c = TcpStream::connect(addr).await.unwrap();
-                c.set_nodelay(true).unwrap();
-                clients.push(c);
-            }
-            let mut sinks = Vec::with_capacity(CONNS);
-            for _ in 0..CONNS {
-                let (s, _) = l.accept().await.unwrap();
-                s.set_nodelay(true).unwrap();
-                sinks.push(tokio::spawn(drain_and_ack(s, PER_CONN)));
-            }
+            let (clients, servers) = connections(CONNS).await;
+            let sinks: Vec<_> = servers
+                .into_iter()
+                .map(|s| tokio::spawn(drain_and_ack(s, PER_CONN)))
+                .collect();
             let bytes = iters * PER_CONN as u64;
             let start = Instant::now();
             let senders: Vec<_> = clients
@@ -157,23 +167,11 @@ async fn echo_64(mut s: TcpStream) {
 pub fn tcp_echo_1000(iters: u64) -> Duration {
     block_on(async move {
         tokio::spawn(async move {
-            let sock = tokio::net::TcpSocket::new_v4().unwrap();
-            sock.set_reuseaddr(true).unwrap();
-            sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-            let l = sock.listen(1024).unwrap();
-            let addr = l.local_addr().unwrap();
-            let mut clients = Vec::with_capacity(CONNS);
-            for _ in 0..CONNS {
-                let c = TcpStream::connect(addr).await.unwrap();
-                c.set_nodelay(true).unwrap();
-                clients.push(c);
-            }
-            let mut echoes = Vec::with_capacity(CONNS);
-            for _ in 0..CONNS {
-                let (s, _) = l.accept().await.unwrap();
-                s.set_nodelay(true).unwrap();
-                echoes.push(tokio::spawn(echo_64(s)));
-            }
+            let (clients, servers) = connections(CONNS).await;
+            let echoes: Vec<_> = servers
+                .into_iter()
+                .map(|s| tokio::spawn(echo_64(s)))
+                .collect();
             let start = Instant::now();
             let pingers: Vec<_> = clients
                 .into_iter()

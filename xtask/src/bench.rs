@@ -242,7 +242,7 @@ pub fn run(ws: &Workspace, opts: &BenchOpts) -> Result<()> {
             let (rows, python) = forward::run(ws, &meta, plan)?;
             failures.extend(rows.iter().filter_map(forward::Row::failure));
             let ctx = Context::gather(&ws.root, opts.quick, python.as_deref());
-            let section = forward::json(&rows, plan, &ctx);
+            let section = forward::json(&rows, plan, &ctx, &opts.command("forward"));
             if let Some(table) = forward::render(&serde_json::json!({ "forward": section })) {
                 println!("\n{table}");
             }

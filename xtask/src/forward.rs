@@ -530,7 +530,7 @@ pub fn run(ws: &Workspace, meta: &Metadata, plan: Plan) -> Result<(Vec<Row>, Opt
 }
 
 /// The `forward` section of benchmarks.json.
-pub fn json(rows: &[Row], plan: Plan, ctx: &Context) -> Value {
+pub fn json(rows: &[Row], plan: Plan, ctx: &Context, command: &str) -> Value {
     let median = |name: &str| {
         rows.iter()
             .find(|r| r.forwarder.name == name && r.problem.is_none())
@@ -579,6 +579,7 @@ pub fn json(rows: &[Row], plan: Plan, ctx: &Context) -> Value {
                       a fresh forwarder process per round",
         }),
     );
+    section.insert("command".into(), command.into());
     section.insert("forwarders".into(), forwarders.into());
     section.insert("results".into(), Value::Object(results));
     section.insert(
@@ -662,11 +663,13 @@ pub fn render(doc: &Value) -> Option<String> {
          carries {} to warm up, then {} in one connection, sent in {} KiB writes and \
          half-closed; the sink reads to end of file and answers the byte count. Timed from \
          the connect to the count's end of file. Sender and sink are threads of the xtask, \
-         on the same 2 cores as the forwarder. Reproduce with `cargo xtask bench --only \
-         forward`.",
+         on the same 2 cores as the forwarder. Reproduce with `{}`.",
         size(method["warmup_bytes"].as_u64().unwrap_or(0)),
         size(bytes),
         method["chunk_bytes"].as_u64().unwrap_or(0) / 1024,
+        section["command"]
+            .as_str()
+            .unwrap_or("cargo xtask bench --only forward"),
     );
     out.push_str("- Forwarders:\n");
     for f in section["forwarders"].as_array().into_iter().flatten() {
@@ -787,7 +790,8 @@ mod tests {
                 Some(Problem::Failed("round 2: reset\nmore".into())),
             ),
         ];
-        let doc = json!({ "forward": json(&rows, Plan::FULL, &ctx()) });
+        let command = "cargo xtask bench --only forward --rounds 5";
+        let doc = json!({ "forward": json(&rows, Plan::FULL, &ctx(), command) });
         assert_eq!(doc["forward"]["results"]["thicket"]["of_tokio"], 2.0);
         assert_eq!(doc["forward"]["results"]["thicket"]["of_direct"], 0.5);
         assert!(doc["forward"]["results"].get("eventlet").is_none());
@@ -813,6 +817,7 @@ mod tests {
         );
         assert!(text.contains("  - thicket: `thicket-cmd`\n"), "{text}");
         assert!(text.contains("carries 64 MiB to warm up, then 1 GiB in one connection"));
+        assert!(text.contains("Reproduce with `cargo xtask bench --only forward --rounds 5`."));
         assert_eq!(render(&json!({ "http": {} })), None);
     }
 

@@ -155,6 +155,24 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The command that measures this plan again.
+    pub fn command(&self, quick: bool) -> String {
+        let base = if quick { Plan::QUICK } else { Plan::FULL };
+        let mut command = String::from("cargo xtask bench --only ws");
+        if quick {
+            command.push_str(" --quick");
+        }
+        if self.rounds != base.rounds {
+            let _ = write!(command, " --rounds {}", self.rounds);
+        }
+        if self.secs != base.secs {
+            let _ = write!(command, " --duration {}", self.secs);
+        }
+        command
+    }
+}
+
 /// What one `ws_load` run reported.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
@@ -163,6 +181,11 @@ pub struct Sample {
     pub mib_per_sec: f64,
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// Round trips or echoed messages counted.
+    pub messages: u64,
+    /// The server's CPU time (user and system, all threads) over the run, per message
+    /// counted, in µs; `None` where `/proc` could not say.
+    pub cpu_us: Option<f64>,
 }
 
 /// Reads the result line of `ws_load` (`mode=echo ... rate=38443.5 ... p50_us=24.6 ...`)
@@ -198,7 +221,24 @@ pub fn parse_sample(output: &str) -> std::result::Result<Sample, String> {
         mib_per_sec: required("mib_per_sec")?,
         p50_ms: number("p50_us")?.map(|us| us / 1e3),
         p99_ms: number("p99_us")?.map(|us| us / 1e3),
+        messages: required("messages")? as u64,
+        cpu_us: None,
     })
+}
+
+/// The CPU time (user and system, every thread) a process has used, in seconds.
+fn cpu_secs(pid: u32) -> Option<f64> {
+    parse_cpu_secs(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// utime + stime of a `/proc/PID/stat` line: fields 14 and 15, in the kernel's USER_HZ
+/// ticks (100 a second on Linux, whatever the kernel's own HZ).
+fn parse_cpu_secs(stat: &str) -> Option<f64> {
+    // The command name, field 2, is in brackets and may hold spaces and brackets.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
 }
 
 /// The arguments of `ws_load` for `load` against `addr`.
@@ -437,6 +477,7 @@ fn one_round(
     let mut samples = Vec::new();
     for l in LOADS {
         let out = runs.join(format!("{name}-{}-r{round}.txt", l.name));
+        let cpu_before = cpu_secs(running.process.id());
         let text = run_load(
             &programs.load,
             &load_args(l, &addr, plan.secs),
@@ -447,7 +488,12 @@ fn one_round(
             let dead = running.check_alive().err().map(|d| format!("; {d}"));
             Error::new(format!("{}: {e}{}", l.title, dead.unwrap_or_default()))
         })?;
-        let s = parse_sample(&text).map_err(|e| Error::new(format!("{}: {e}", l.title)))?;
+        let cpu_after = cpu_secs(running.process.id());
+        let mut s = parse_sample(&text).map_err(|e| Error::new(format!("{}: {e}", l.title)))?;
+        s.cpu_us = match (cpu_before, cpu_after) {
+            (Some(a), Some(b)) if s.messages > 0 => Some((b - a) * 1e6 / s.messages as f64),
+            _ => None,
+        };
         eprintln!("{tag}, {}: {}", l.title, summary(&s));
         samples.push(s);
         running.check_alive()?;
@@ -458,11 +504,12 @@ fn one_round(
 fn summary(s: &Sample) -> String {
     let ms = |v: Option<f64>| v.map_or("n/a".to_string(), latency);
     format!(
-        "{}/s ({:.1} MiB/s), p50 {}, p99 {}",
+        "{}/s ({:.1} MiB/s), p50 {}, p99 {}, server CPU {} per message",
         thousands(s.rate),
         s.mib_per_sec,
         ms(s.p50_ms),
-        ms(s.p99_ms)
+        ms(s.p99_ms),
+        s.cpu_us.map_or("n/a".to_string(), cpu),
     )
 }
 
@@ -535,6 +582,7 @@ const METRICS: &[(&str, Better)] = &[
     ("messages_per_sec", Better::Higher),
     ("p50_ms", Better::Lower),
     ("p99_ms", Better::Lower),
+    ("server_cpu_us_per_message", Better::Lower),
 ];
 
 /// The `ws` section of benchmarks.json.
@@ -556,6 +604,7 @@ pub fn json(rows: &[Row], plan: Plan, ctx: &Context, root: &Path) -> Value {
                     "mib_per_sec": of(|s| Some(s.mib_per_sec)),
                     "p50_ms": of(|s| s.p50_ms),
                     "p99_ms": of(|s| s.p99_ms),
+                    "server_cpu_us_per_message": of(|s| s.cpu_us),
                 }),
             );
         }
@@ -588,6 +637,7 @@ pub fn json(rows: &[Row], plan: Plan, ctx: &Context, root: &Path) -> Value {
         .filter_map(|c| report::lock_version(&lock, c).map(|v| (c.to_string(), v.into())))
         .collect();
     section["tools"]["crates"] = Value::Object(crates);
+    section.insert("command".into(), plan.command(ctx.quick).into());
     section.insert(
         "method".into(),
         json!({
@@ -655,6 +705,17 @@ fn latency(ms: f64) -> String {
     }
 }
 
+/// A CPU time in µs with two or three significant figures: `0.38 µs`, `12.9 µs`, `143 µs`.
+fn cpu(us: f64) -> String {
+    if us < 1.0 {
+        format!("{us:.2} µs")
+    } else if us < 100.0 {
+        format!("{us:.1} µs")
+    } else {
+        format!("{us:.0} µs")
+    }
+}
+
 /// The Markdown between the markers; `None` when the JSON has no `ws` section.
 pub fn render(doc: &Value) -> Option<String> {
     let ws = doc.get("ws").filter(|s| s.is_object())?;
@@ -681,14 +742,16 @@ pub fn render(doc: &Value) -> Option<String> {
         let load = l["name"].as_str().unwrap_or("?");
         let title = l["title"].as_str().unwrap_or("?");
         let echo = l["mode"] == "echo";
+        let cpu_row: Shown = ("server_cpu_us_per_message", "server CPU per message", cpu);
         let metrics: &[Shown] = if echo {
             &[
                 ("messages_per_sec", "round trips/s", thousands),
                 ("p50_ms", "p50", latency),
                 ("p99_ms", "p99", latency),
+                cpu_row,
             ]
         } else {
-            &[("messages_per_sec", "messages/s", thousands)]
+            &[("messages_per_sec", "messages/s", thousands), cpu_row]
         };
         for (metric, label, show) in metrics {
             let _ = write!(out, "| {title}: {label} |");
@@ -709,7 +772,10 @@ pub fn render(doc: &Value) -> Option<String> {
     }
     out.push_str(
         "\nThe ratio is thicket's advantage: its messages per second over the peer's, the \
-         peer's latency over thicket's; above 1 means thicket is ahead.\n\n",
+         peer's latency or CPU time over thicket's; above 1 means thicket is ahead. Server CPU \
+         per message: the user and system time of the server process (every thread) during \
+         the run, over the messages counted; it includes the kernel's TCP work done in the \
+         server's system calls, and moves less than the rates with the load on the machine.\n\n",
     );
     report::write_stamp(&mut out, "WebSocket", ws);
     let m = &ws["method"];
@@ -719,8 +785,15 @@ pub fn render(doc: &Value) -> Option<String> {
          rotated every round), each started afresh on a free port of 127.0.0.1, checked with \
          one echo, warmed up for {} s (32 B echoes on 64 connections), then run under each \
          load for {} s; `ws_load` ({} threads) shares the cores with the server ({} \
-         threads). Reproduce with `cargo xtask bench --only ws`.",
-        m["rounds"], m["warmup_secs"], m["duration_secs"], m["load_threads"], m["server_threads"],
+         threads). Reproduce with `{}`.",
+        m["rounds"],
+        m["warmup_secs"],
+        m["duration_secs"],
+        m["load_threads"],
+        m["server_threads"],
+        ws["command"]
+            .as_str()
+            .unwrap_or("cargo xtask bench --only ws"),
     );
     for l in ws["loads"].as_array().into_iter().flatten() {
         let _ = writeln!(
@@ -748,168 +821,4 @@ pub fn render(doc: &Value) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn result_lines_are_read_and_failures_refused() {
-        let out = "some warning\nmode=echo connections=1 size=32 window=1 threads=1 seconds=2 \
-                   messages=76887 rate=38443.5 mib_per_sec=1.17 p50_us=24.6 p99_us=45.1 errors=0\n";
-        let s = parse_sample(out).unwrap();
-        assert_eq!(s.rate, 38443.5);
-        assert_eq!(s.mib_per_sec, 1.17);
-        assert_eq!(s.p50_ms, Some(0.0246));
-        assert_eq!(s.p99_ms, Some(0.0451));
-        let stream = "mode=stream rate=1000.0 mib_per_sec=0.03 p50_us=n/a p99_us=n/a errors=0";
-        let s = parse_sample(stream).unwrap();
-        assert_eq!((s.rate, s.p50_ms, s.p99_ms), (1000.0, None, None));
-        for (bad, why) in [
-            ("", "no result line"),
-            (
-                "mode=echo rate=1 mib_per_sec=1 p50_us=1 p99_us=1 errors=3",
-                "3 connection(s) failed",
-            ),
-            (
-                "mode=echo rate=fast mib_per_sec=1 p50_us=1 p99_us=1 errors=0",
-                "`rate=fast`",
-            ),
-            (
-                "mode=echo mib_per_sec=1 p50_us=1 p99_us=1 errors=0",
-                "no `rate=`",
-            ),
-            (
-                "mode=echo rate=n/a mib_per_sec=1 p50_us=1 p99_us=1 errors=0",
-                "`rate` is n/a",
-            ),
-            (
-                "mode=echo rate=-5 mib_per_sec=1 p50_us=1 p99_us=1 errors=0",
-                "not a number",
-            ),
-        ] {
-            let err = parse_sample(bad).unwrap_err();
-            assert!(err.contains(why), "{bad:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn plans_and_server_selection() {
-        assert_eq!(Plan::new(false, None, None), Plan::FULL);
-        assert_eq!(Plan::new(true, None, None), Plan::QUICK);
-        let p = Plan::new(true, Some(2), Some(3));
-        assert_eq!((p.rounds, p.secs), (2, 3.0));
-        let names = |v: Vec<Server>| v.iter().map(|s| s.name).collect::<Vec<_>>();
-        assert_eq!(names(select(None)), ["thicket", "tungstenite"]);
-        let only = ["tungstenite".to_string(), "hyper".to_string()];
-        assert_eq!(names(select(Some(&only))), ["tungstenite"]);
-        assert!(select(Some(&["hyper".to_string()])).is_empty());
-    }
-
-    #[test]
-    fn loads_have_distinct_names_and_the_quick_run_stays_short() {
-        let mut names: Vec<&str> = LOADS.iter().map(|l| l.name).collect();
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), LOADS.len());
-        let quick = Plan::QUICK;
-        let secs = SERVERS.len() as f64 * (quick.warmup_secs + LOADS.len() as f64 * quick.secs);
-        assert!(secs <= 30.0, "{secs} s of load in a quick run");
-        assert_eq!(
-            load_args(&LOADS[2], "127.0.0.1:9", 1.5).join(" "),
-            "--addr 127.0.0.1:9 --mode echo --size 32 --connections 1000 --threads 2 --duration 1.5"
-        );
-    }
-
-    fn sample(rate: f64, p50: Option<f64>) -> Sample {
-        Sample {
-            rate,
-            mib_per_sec: rate / 1000.0,
-            p50_ms: p50,
-            p99_ms: p50.map(|x| x * 2.0),
-        }
-    }
-
-    #[test]
-    fn table_has_medians_and_thickets_advantage() {
-        let runs = |load: &'static str, v: Vec<Sample>| BTreeMap::from([(load, v)]);
-        let rows = [
-            Row {
-                server: SERVERS[0],
-                command: Some("target/release/examples/ws_echo --addr 127.0.0.1:PORT".into()),
-                failed: None,
-                runs: runs(
-                    "echo_32_c1",
-                    vec![
-                        sample(30_000.0, Some(0.03)),
-                        sample(36_000.0, Some(0.02)),
-                        sample(33_000.0, Some(0.04)),
-                    ],
-                ),
-            },
-            Row {
-                server: SERVERS[1],
-                command: None,
-                failed: Some("round 2: echo, 32 B, 1 connection: boom\nmore".into()),
-                runs: runs("echo_32_c1", vec![sample(20_000.0, Some(0.06))]),
-            },
-        ];
-        let ctx = Context {
-            date: "2026-11-23".into(),
-            quick: false,
-            machine: json!({ "cpu": "EPYC", "cores": 2 }),
-            tools: json!({ "rustc": "rustc 1.95.0" }),
-        };
-        let section = json(&rows, Plan::FULL, &ctx, Path::new("/nonexistent"));
-        assert_eq!(
-            section["results"]["echo_32_c1"]["thicket"]["messages_per_sec"]["median"],
-            33_000.0
-        );
-        assert_eq!(
-            section["ratios"]["echo_32_c1"]["tungstenite"]["messages_per_sec"],
-            1.65
-        );
-        assert_eq!(
-            section["ratios"]["echo_32_c1"]["tungstenite"]["p50_ms"],
-            2.0
-        );
-        let text = render(&json!({ "ws": section })).unwrap();
-        let table: Vec<&str> = text
-            .lines()
-            .filter(|l| l.starts_with('|'))
-            .take(5)
-            .collect();
-        assert_eq!(
-            table,
-            [
-                "| load | thicket | tokio-tungstenite | thicket / tokio-tungstenite |",
-                "|---|---:|---:|---:|",
-                "| echo, 32 B, 1 connection: round trips/s | 33,000 | 20,000 | 1.65x |",
-                "| echo, 32 B, 1 connection: p50 | 30 µs | 60 µs | 2.00x |",
-                "| echo, 32 B, 1 connection: p99 | 60 µs | 120 µs | 2.00x |",
-            ]
-        );
-        assert!(
-            text.contains("| stream, 32 B, 1 connection: messages/s | n/a | n/a | n/a |"),
-            "{text}"
-        );
-        assert!(
-            text.contains("    failed: round 2: echo, 32 B, 1 connection: boom\n"),
-            "{text}"
-        );
-        assert!(render(&json!({ "http": {} })).is_none());
-    }
-
-    #[test]
-    fn latencies_read_well() {
-        assert_eq!(latency(0.0246), "25 µs");
-        assert_eq!(latency(0.999), "999 µs");
-        assert_eq!(latency(4.5), "4.50 ms");
-        assert_eq!(latency(1_680.0), "1.68 s");
-    }
-
-    #[test]
-    fn servers_take_turns_leading() {
-        assert_eq!(round_order(2, 0), [0, 1]);
-        assert_eq!(round_order(2, 1), [1, 0]);
-        assert_eq!(round_order(1, 1), [0]);
-    }
-}
+mod tests;

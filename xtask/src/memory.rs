@@ -16,14 +16,10 @@ use crate::procfs;
 use crate::servers::{self, Readiness, Spec};
 use crate::steps::{Error, Result};
 
-/// How many idle connections are wanted by default.
-///
-/// Not 10,000, as it should be: thicket's server takes at most `max_connections` (10,000 by
-/// default) split evenly between its hubs, 5,000 each with 2 hubs, and a hub at its share
-/// still takes connections from the shared listener and leaves them unanswered, so the
-/// hello example stops answering somewhere between 6,700 and 9,900 connections. Below one
-/// hub's share, every server answers. `--connections 10000` measures at 10,000.
-pub const CONNECTIONS: usize = 4_500;
+/// How many idle connections are wanted by default: the 10,000 of the project's memory
+/// target. (thicket's server once split `max_connections` between its hubs, which left the
+/// hello example unanswering past about 6,700; each hub now has its own listener and limit.)
+pub const CONNECTIONS: usize = 10_000;
 
 /// File descriptors left for everything else (the listener, logs, pipes).
 const SPARE_FDS: u64 = 64;

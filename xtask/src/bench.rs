@@ -220,7 +220,11 @@ pub fn run(ws: &Workspace, opts: &BenchOpts) -> Result<()> {
                 let results = memory::run(
                     &prepared,
                     opts.plan(),
-                    opts.connections.unwrap_or(memory::CONNECTIONS),
+                    opts.connections.unwrap_or(if opts.quick {
+                        memory::QUICK_CONNECTIONS
+                    } else {
+                        memory::CONNECTIONS
+                    }),
                     &ws.root,
                     target,
                 )?;

@@ -67,7 +67,8 @@ commands:
                         ws_load run (default 5, quick 1)
       --rounds <n>      rounds over the servers (default 3, quick 1) and over
                         the forwarders (default 5, quick 1; 1 GiB each, quick 64 MiB)
-      --connections <n> idle connections for the memory measurement (10000)
+      --connections <n> idle connections for the memory measurement
+                        (10000; quick 2000)
       --write-docs      write the guide's tables even with --quick
       --no-docs         leave the guide alone even for a full run
   docs              build the mdBook guide (docs/) and the API docs with

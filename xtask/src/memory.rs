@@ -21,6 +21,9 @@ use crate::steps::{Error, Result};
 /// hello example unanswering past about 6,700; each hub now has its own listener and limit.)
 pub const CONNECTIONS: usize = 10_000;
 
+/// Idle connections for `--quick`: enough to check the measurement works, in CI time.
+pub const QUICK_CONNECTIONS: usize = 2_000;
+
 /// File descriptors left for everything else (the listener, logs, pipes).
 const SPARE_FDS: u64 = 64;
 

@@ -31,9 +31,9 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 
 use crate::metadata::Metadata;
-use crate::procfs::KillOnDrop;
 use crate::report::{self, Context};
 use crate::servers;
+use crate::servers::Running;
 use crate::stats;
 use crate::steps::{self, Error, Result, Workspace};
 
@@ -355,26 +355,6 @@ pub fn mib_per_sec(bytes: u64, d: Duration) -> f64 {
     bytes as f64 / MIB / d.as_secs_f64()
 }
 
-/// A forwarder process; killed and reaped when dropped.
-struct Running {
-    addr: SocketAddr,
-    log: PathBuf,
-    process: KillOnDrop,
-}
-
-impl Running {
-    fn check_alive(&mut self) -> Result<()> {
-        match self.process.try_wait() {
-            Ok(None) => Ok(()),
-            Ok(Some(status)) => Err(Error::new(format!(
-                "the forwarder exited ({status}); its output:\n{}",
-                servers::log_tail(&self.log)
-            ))),
-            Err(e) => Err(Error::new(format!("cannot wait for the forwarder: {e}"))),
-        }
-    }
-}
-
 /// Starts a forwarder on a free port in front of `target` and waits until an empty transfer
 /// through it is answered. A port taken between choosing and binding it makes the forwarder
 /// exit: then another is tried.
@@ -419,11 +399,7 @@ fn start(
         let child = cmd
             .spawn()
             .map_err(|e| Error::new(format!("could not start `{shown}`: {e}")))?;
-        let mut running = Running {
-            addr,
-            log: log.clone(),
-            process: KillOnDrop::new(child),
-        };
+        let mut running = Running::new(addr, log.clone(), child);
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if let Err(e) = running.check_alive() {

@@ -358,6 +358,15 @@ pub struct Running {
 }
 
 impl Running {
+    /// A started process listening (or about to) on `addr`, its output in `log`.
+    pub fn new(addr: SocketAddr, log: PathBuf, child: std::process::Child) -> Running {
+        Running {
+            addr,
+            log,
+            process: KillOnDrop::new(child),
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.process.id()
     }

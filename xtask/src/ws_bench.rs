@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::thread;
@@ -23,6 +23,7 @@ use crate::load::{format_ms, thousands};
 use crate::metadata::Metadata;
 use crate::procfs::{self, KillOnDrop};
 use crate::report::{self, Context};
+use crate::servers::Running;
 use crate::servers::{self, THREADS};
 use crate::stats::{self, Better};
 use crate::steps::{self, Error, Result, Workspace};
@@ -356,26 +357,6 @@ fn run_load(program: &Path, args: &[String], out: &Path, limit: Duration) -> Res
     }
 }
 
-/// A started server, killed when dropped.
-struct Running {
-    addr: SocketAddr,
-    log: PathBuf,
-    process: KillOnDrop,
-}
-
-impl Running {
-    fn check_alive(&mut self) -> Result<()> {
-        match self.process.try_wait() {
-            Ok(None) => Ok(()),
-            Ok(Some(status)) => Err(Error::new(format!(
-                "the server exited ({status}); its output:\n{}",
-                servers::log_tail(&self.log)
-            ))),
-            Err(e) => Err(Error::new(format!("cannot wait for the server: {e}"))),
-        }
-    }
-}
-
 /// Starts `program` on a free port and waits until `ws_load --mode check` gets its echoes.
 /// A port taken between choosing and binding it makes the server exit: then another is
 /// tried.
@@ -400,11 +381,7 @@ fn start(name: &str, program: &Path, load: &Path, work: &Path) -> Result<Running
         let child = cmd
             .spawn()
             .map_err(|e| Error::new(format!("could not start `{shown}`: {e}")))?;
-        let mut running = Running {
-            addr,
-            log: log.clone(),
-            process: KillOnDrop::new(child),
-        };
+        let mut running = Running::new(addr, log.clone(), child);
         let check = ["--addr", &addr.to_string(), "--mode", "check"].map(String::from);
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
@@ -477,7 +454,7 @@ fn one_round(
     let mut samples = Vec::new();
     for l in LOADS {
         let out = runs.join(format!("{name}-{}-r{round}.txt", l.name));
-        let cpu_before = cpu_secs(running.process.id());
+        let cpu_before = cpu_secs(running.pid());
         let text = run_load(
             &programs.load,
             &load_args(l, &addr, plan.secs),
@@ -488,7 +465,7 @@ fn one_round(
             let dead = running.check_alive().err().map(|d| format!("; {d}"));
             Error::new(format!("{}: {e}{}", l.title, dead.unwrap_or_default()))
         })?;
-        let cpu_after = cpu_secs(running.process.id());
+        let cpu_after = cpu_secs(running.pid());
         let mut s = parse_sample(&text).map_err(|e| Error::new(format!("{}: {e}", l.title)))?;
         s.cpu_us = match (cpu_before, cpu_after) {
             (Some(a), Some(b)) if s.messages > 0 => Some((b - a) * 1e6 / s.messages as f64),

@@ -111,40 +111,26 @@ pub fn ping_pong_threads(iters: u64) -> Duration {
 /// Two green threads waking each other through two events: one round trip is two
 /// set-then-wait wake-ups (the waker sets, the woken clears).
 pub fn event_wake(iters: u64) -> Duration {
-    let (ping, pong) = (Event::new(), Event::new());
-    let (p, q) = (ping.clone(), pong.clone());
-    let echoer = spawn(move || {
-        for _ in 0..=iters {
-            p.wait().unwrap();
-            p.clear();
-            q.set();
-        }
-    });
-    let d = in_green(move || {
-        let round = || {
-            ping.set();
-            pong.wait().unwrap();
-            pong.clear();
-        };
-        round();
-        let start = Instant::now();
-        for _ in 0..iters {
-            round();
-        }
-        start.elapsed()
-    });
-    echoer.join().unwrap();
-    d
+    event_round_trips(iters, None)
 }
 
 /// `event_wake` with a [`TIMEOUT`] on every wait: each wait arms a timer that the wake-up
 /// cancels (the common case of a socket timeout); per round trip, two timers.
 pub fn timer_cancel(iters: u64) -> Duration {
+    event_round_trips(iters, Some(TIMEOUT))
+}
+
+/// `iters` event round trips, each wait with `timeout` if given; the first is not timed.
+fn event_round_trips(iters: u64, timeout: Option<Duration>) -> Duration {
+    let wait = move |e: &Event| match timeout {
+        Some(t) => e.wait_timeout(t).unwrap(),
+        None => e.wait().unwrap(),
+    };
     let (ping, pong) = (Event::new(), Event::new());
     let (p, q) = (ping.clone(), pong.clone());
     let echoer = spawn(move || {
         for _ in 0..=iters {
-            p.wait_timeout(TIMEOUT).unwrap();
+            wait(&p);
             p.clear();
             q.set();
         }
@@ -152,7 +138,7 @@ pub fn timer_cancel(iters: u64) -> Duration {
     let d = in_green(move || {
         let round = || {
             ping.set();
-            pong.wait_timeout(TIMEOUT).unwrap();
+            wait(&pong);
             pong.clear();
         };
         round();

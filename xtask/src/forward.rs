@@ -370,14 +370,8 @@ fn start(
     let log = logs.join(format!("{name}.log"));
     let mut last = None;
     for _attempt in 0..3 {
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| Error::new(format!("no free port on 127.0.0.1: {e}")))?;
-        let out = fs::File::create(&log)
-            .map_err(|e| Error::new(format!("cannot create {}: {e}", log.display())))?;
-        let err = out
-            .try_clone()
-            .map_err(|e| Error::new(format!("cannot open {}: {e}", log.display())))?;
+        let addr = servers::free_port()?;
+        let (out, err) = servers::log_files(&log)?;
         // The Python peers import their shared argument module from the script's folder.
         let dir = args
             .first()

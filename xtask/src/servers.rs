@@ -388,6 +388,16 @@ impl Running {
     }
 }
 
+/// A fresh `log` file, twice: for a child's stdout and its stderr.
+pub fn log_files(log: &Path) -> Result<(fs::File, fs::File)> {
+    let out = fs::File::create(log)
+        .map_err(|e| Error::new(format!("cannot create {}: {e}", log.display())))?;
+    let err = out
+        .try_clone()
+        .map_err(|e| Error::new(format!("cannot open {}: {e}", log.display())))?;
+    Ok((out, err))
+}
+
 /// Starts `server` on a free port of 127.0.0.1 with its output going to `logs/<name>.log`,
 /// waits until it accepts connections, and checks it answers a keep-alive hello twice.
 /// A port taken between choosing and binding it makes the server exit: then another is tried.
@@ -403,11 +413,7 @@ pub fn start(server: &Prepared, logs: &Path) -> Result<Running> {
             .iter()
             .map(|a| a.replace("{addr}", &addr.to_string()))
             .collect();
-        let out = fs::File::create(&log)
-            .map_err(|e| Error::new(format!("cannot create {}: {e}", log.display())))?;
-        let err = out
-            .try_clone()
-            .map_err(|e| Error::new(format!("cannot open {}: {e}", log.display())))?;
+        let (out, err) = log_files(&log)?;
         let mut cmd = procfs::with_nofile_raised(&server.program, &args);
         cmd.current_dir(&server.dir)
             .stdin(Stdio::null())
@@ -448,7 +454,7 @@ pub fn start(server: &Prepared, logs: &Path) -> Result<Running> {
 }
 
 /// A port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> Result<SocketAddr> {
+pub fn free_port() -> Result<SocketAddr> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| Error::new(format!("cannot find a free port on 127.0.0.1: {e}")))

@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::thread;
@@ -367,14 +366,8 @@ fn start(name: &str, program: &Path, load: &Path, work: &Path) -> Result<Running
     let log = logs.join(format!("{name}.log"));
     let mut last = None;
     for _attempt in 0..3 {
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| Error::new(format!("no free port on 127.0.0.1: {e}")))?;
-        let out = fs::File::create(&log)
-            .map_err(|e| Error::new(format!("cannot create {}: {e}", log.display())))?;
-        let err = out
-            .try_clone()
-            .map_err(|e| Error::new(format!("cannot open {}: {e}", log.display())))?;
+        let addr = servers::free_port()?;
+        let (out, err) = servers::log_files(&log)?;
         let mut cmd = procfs::with_nofile_raised(program, &server_args(&addr.to_string()));
         cmd.stdin(Stdio::null()).stdout(out).stderr(err);
         let shown = steps::show(&cmd);

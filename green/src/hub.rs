@@ -253,10 +253,12 @@ thread_local! {
 }
 
 /// Runs `f` with this thread's hub, creating it on first use.
+#[inline]
 pub(crate) fn with<R>(f: impl FnOnce(&Hub) -> R) -> R {
     with_rc(|h| f(h))
 }
 
+#[inline]
 pub(crate) fn with_rc<R>(f: impl FnOnce(&Rc<Hub>) -> R) -> R {
     HUB.with(|cell| {
         let hub =
@@ -266,6 +268,7 @@ pub(crate) fn with_rc<R>(f: impl FnOnce(&Rc<Hub>) -> R) -> R {
 }
 
 /// Runs `f` with this thread's hub if it has one, without creating it.
+#[inline]
 fn with_existing<R>(f: impl FnOnce(Option<&Rc<Hub>>) -> R) -> R {
     let mut f = Some(f);
     let r = HUB.try_with(|cell| {
@@ -285,6 +288,7 @@ pub(crate) fn try_current() -> Option<Rc<Hub>> {
     with_existing(|h| h.cloned())
 }
 
+#[inline]
 pub(crate) fn unpark(hub_id: usize, slot: u32, gen: u32, epoch: u64) {
     let local = with_existing(|h| match h {
         Some(h) if h.id == hub_id => {
@@ -376,6 +380,7 @@ impl Hub {
         }
     }
 
+#[inline]
     pub(crate) fn current(&self) -> Rc<Task> {
         self.current.borrow().clone()
     }
@@ -384,6 +389,7 @@ impl Hub {
         !self.current.borrow().is_root()
     }
 
+#[inline]
     pub(crate) fn parker(&self) -> Parker {
         let cur = self.current.borrow();
         let epoch = cur.epoch.get() + 1;
@@ -405,6 +411,7 @@ impl Hub {
         s.task.clone()
     }
 
+#[inline]
     fn wake(&self, slot: u32, gen: u32, epoch: u64, why: Wake) {
         let tasks = self.tasks.borrow();
         if let Some(TaskSlot {
@@ -418,6 +425,7 @@ impl Hub {
         }
     }
 
+#[inline]
     fn make_runnable(&self, task: &Rc<Task>, why: Wake) {
         if task.state.get() != State::Parked {
             return;

@@ -7,6 +7,10 @@
 //!
 //! With no arguments it serves on a free loopback port, asks itself for a
 //! few pages over one keep-alive connection, checks the answers and exits.
+//!
+//! With several hubs, each accepts from a `SO_REUSEPORT` listener of its own
+//! (the kernel spreads connections among them); `--shared-listener` makes
+//! them all accept from one listener instead.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -37,7 +41,13 @@ fn main() -> io::Result<()> {
     let threads: usize = arg("--threads")
         .map_or(Ok(1), |t| t.parse())
         .map_err(io::Error::other)?;
-    let server = Server::bind(addr)?.hubs(threads);
+    let server = if args.iter().any(|a| a == "--shared-listener") {
+        let addr: std::net::SocketAddr = addr.parse().map_err(io::Error::other)?;
+        Server::from_listener(thicket_green::net::listen(addr)?)
+    } else {
+        Server::bind(addr)?
+    }
+    .hubs(threads);
     eprintln!(
         "hello: serving on http://{} with {threads} hub(s)",
         server.local_addr()?

@@ -18,6 +18,9 @@ pub struct Scan {
     in_fields: bool,
     /// Leading empty lines have been skipped.
     started: bool,
+    /// How many leading empty lines were skipped, across calls: the limit
+    /// holds however the bytes arrive.
+    empty_lines: usize,
 }
 
 /// How lenient a scan is.
@@ -52,7 +55,6 @@ impl Scan {
     ) -> Result<Option<Found>, ParseError> {
         if !self.started {
             let mut i = self.start;
-            let mut skipped = 0;
             loop {
                 match buf.get(i..i + 2) {
                     Some(b"\r\n") => i += 2,
@@ -66,8 +68,8 @@ impl Scan {
                         return Ok(None);
                     }
                 }
-                skipped += 1;
-                if skipped > MAX_LEADING_EMPTY_LINES {
+                self.empty_lines += 1;
+                if self.empty_lines > MAX_LEADING_EMPTY_LINES {
                     return Err(ParseError::bad("too many empty lines before the request"));
                 }
             }
@@ -82,19 +84,20 @@ impl Scan {
                 break;
             };
             let lf = self.pos + off;
+            // The limits first, as a read that ended just before this LF
+            // would have found them: the outcome must not depend on how
+            // the bytes arrived.
+            self.check_limits(&buf[..lf], limits, rules)?;
             self.pos = lf + 1;
             let has_cr = lf > self.line_start && buf[lf - 1] == b'\r';
             if !has_cr && !rules.bare_lf {
                 return Err(ParseError::bad("bare LF where CRLF is required"));
             }
             let line_end = if has_cr { lf - 1 } else { lf };
-            let line_len = line_end - self.line_start;
             if !self.in_fields {
-                if line_len > limits.max_line {
-                    return Err(long_line(limits, rules));
-                }
+                // Its length was checked above.
                 self.in_fields = true;
-            } else if line_len == 0 {
+            } else if line_end == self.line_start {
                 if self.pos - self.start > limits.max_head {
                     return Err(long_head(limits));
                 }
@@ -105,13 +108,25 @@ impl Scan {
             }
             self.line_start = self.pos;
         }
-        if !self.in_fields && buf.len() - self.line_start > limits.max_line {
-            return Err(long_line(limits, rules));
+        self.check_limits(buf, limits, rules)?;
+        Ok(None)
+    }
+
+    /// The limits on the part of a head that has arrived: the start line
+    /// so far (not counting a CR at its end, which may begin its line
+    /// ending) and the head so far.
+    fn check_limits(&self, buf: &[u8], limits: &Limits, rules: Rules) -> Result<(), ParseError> {
+        if !self.in_fields {
+            let line = &buf[self.line_start..];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.len() > limits.max_line {
+                return Err(long_line(limits, rules));
+            }
         }
         if buf.len() - self.start > limits.max_head {
             return Err(long_head(limits));
         }
-        Ok(None)
+        Ok(())
     }
 }
 
@@ -190,6 +205,48 @@ mod tests {
             .is_some());
     }
 
+    /// Found while fixing the next one (which the `request_head` fuzz
+    /// target found): a request line of exactly `max_line` bytes was
+    /// refused (414) when its CR arrived in one read and its LF in the
+    /// next, and accepted when both came together.
+    #[test]
+    fn start_line_of_max_length_split_before_its_lf() {
+        let l = Limits {
+            max_line: 14,
+            ..Limits::default()
+        };
+        let raw = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        let want = Some(Found { start: 0, end: 27 });
+        assert_eq!(find_all(raw, &l).unwrap(), want);
+        assert_eq!(find_bytewise(raw, &l).unwrap(), want);
+        assert_eq!(
+            find_bytewise(b"GET / HTTP/1.11\r\n", &l)
+                .unwrap_err()
+                .status(),
+            414
+        );
+    }
+
+    /// Found by the `request_head` fuzz target: a start line over the
+    /// limit that ended with a bare LF was a 400 (bare LF) when it came in
+    /// one read and a 414 when it came in pieces; a head over the limit
+    /// with a bare LF past it, likewise a 400 or a 431. The limits now
+    /// come first either way.
+    #[test]
+    fn limits_come_before_bare_lf_however_the_bytes_arrive() {
+        let l = Limits {
+            max_line: 20,
+            max_head: 40,
+            ..Limits::default()
+        };
+        let long_line = b"GET /0123456789abcdef HTTP/1.1\nHost: a\r\n\r\n";
+        let long_head = b"GET / HTTP/1.1\r\nX: 0123456789012345678901234\nY: b\r\n\r\n";
+        for (raw, status) in [(&long_line[..], 414), (&long_head[..], 431)] {
+            assert_eq!(find_all(raw, &l).unwrap_err().status(), status);
+            assert_eq!(find_bytewise(raw, &l).unwrap_err().status(), status);
+        }
+    }
+
     #[test]
     fn long_head_is_431() {
         let l = Limits {
@@ -207,5 +264,27 @@ mod tests {
         raw.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
         assert!(find_all(&raw, &l).is_err());
         assert!(find_all(&raw[2..], &l).unwrap().is_some());
+    }
+
+    /// Found by the `response` fuzz target: the count of empty lines
+    /// started again at each call, so nine or more that arrived a read at
+    /// a time were all skipped, where the same bytes in one read were
+    /// refused.
+    #[test]
+    fn leading_empty_lines_are_limited_across_reads() {
+        let l = Limits::default();
+        let mut raw = b"\r\n".repeat(9);
+        raw.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
+        let e = find_bytewise(&raw, &l).unwrap_err();
+        assert!(e.reason().contains("empty lines"), "{e}");
+        assert!(find_bytewise(&raw[2..], &l).unwrap().is_some());
+        let lenient = Rules {
+            bare_lf: true,
+            long_line_status: 400,
+        };
+        let mut scan = Scan::default();
+        let raw = b"\r\n\r\n\r\n\n\n\r\n\n\n\n\n\r\n";
+        let fed = (1..=raw.len()).try_for_each(|i| scan.find(&raw[..i], &l, lenient).map(drop));
+        assert!(fed.is_err());
     }
 }

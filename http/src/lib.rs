@@ -5,6 +5,8 @@ mod body;
 pub mod client;
 mod error;
 mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handler;
 pub mod middleware;
 pub mod proto;

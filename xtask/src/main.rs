@@ -11,6 +11,7 @@ mod criterion;
 mod docs;
 mod examples;
 mod forward;
+mod fuzz;
 mod load;
 mod memory;
 mod metadata;
@@ -34,8 +35,9 @@ usage: cargo xtask <command> [options]
 
 commands:
   test [--quick]    fmt check, clippy, tests (nextest when installed), doctests,
-                    build and run the examples, tidy, docs build.
-                    --quick skips the examples and the docs build.
+                    build and run the examples, the fuzz targets (2 s each),
+                    tidy, docs build.
+                    --quick skips the examples, the fuzz targets and the docs build.
   tidy              check the workspace rules: dependency order, no unsafe outside
                     hub and green, SAFETY comments, crate READMEs and doc examples,
                     `[lints] workspace = true` everywhere.
@@ -71,6 +73,12 @@ commands:
                         (10000; quick 2000)
       --write-docs      write the guide's tables even with --quick
       --no-docs         leave the guide alone even for a full run
+  fuzz [--time <secs>] [<target>...]
+                    build thicket-http's fuzz targets (http/fuzz/) with libFuzzer
+                    on the stable toolchain and run each (default all) for <secs>
+                    seconds (default 10), from http/fuzz/seeds/ and from seeds cut
+                    out of ../shared/corpora when it is there. Crashing inputs
+                    land in target/fuzz/artifacts/<target>/.
   docs              build the mdBook guide (docs/) and the API docs with
                     RUSTDOCFLAGS=\"-D warnings\".
   help              print this message.
@@ -87,6 +95,7 @@ enum Command {
     Test { quick: bool },
     Tidy,
     Bench(bench::BenchOpts),
+    Fuzz(fuzz::FuzzOpts),
     Docs,
 }
 
@@ -121,8 +130,38 @@ fn parse_args(args: &[String]) -> Result<Command> {
         "tidy" => no_options("tidy").map(|()| Command::Tidy),
         "docs" => no_options("docs").map(|()| Command::Docs),
         "bench" => parse_bench(rest).map(Command::Bench),
+        "fuzz" => parse_fuzz(rest).map(Command::Fuzz),
         other => Err(Error::new(format!("unknown command `{other}`"))),
     }
+}
+
+fn parse_fuzz(rest: &[String]) -> Result<fuzz::FuzzOpts> {
+    let mut opts = fuzz::FuzzOpts::default();
+    let mut args = rest.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--time" => {
+                let v = args
+                    .next()
+                    .ok_or_else(|| Error::new("`--time` needs a number of seconds"))?;
+                opts.seconds = match v.parse::<u64>() {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        return Err(Error::new(format!(
+                            "`--time` wants a positive number of seconds, got `{v}`"
+                        )))
+                    }
+                };
+            }
+            other if other.starts_with('-') => {
+                return Err(Error::new(format!(
+                    "unknown option `{other}` for `fuzz` (expected --time or target names)"
+                )))
+            }
+            target => opts.targets.push(target.to_string()),
+        }
+    }
+    Ok(opts)
 }
 
 fn parse_bench(rest: &[String]) -> Result<bench::BenchOpts> {
@@ -226,6 +265,7 @@ fn main() -> ExitCode {
         Command::Test { quick } => pipeline::test(&ws, quick),
         Command::Tidy => tidy::run(&ws),
         Command::Bench(opts) => bench::run(&ws, &opts),
+        Command::Fuzz(opts) => fuzz::run(&ws, &opts),
         Command::Docs => docs::build(&ws, docs::BookPolicy::Required),
     };
     match result {
@@ -345,6 +385,28 @@ mod tests {
                 && err.to_string().ends_with("eventlet, tungstenite)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn fuzz_takes_a_time_and_targets() {
+        assert_eq!(
+            parse(&["fuzz"]).unwrap(),
+            Command::Fuzz(fuzz::FuzzOpts::default())
+        );
+        assert_eq!(
+            parse(&["fuzz", "--time", "30", "request_head", "ws_decode"]).unwrap(),
+            Command::Fuzz(fuzz::FuzzOpts {
+                seconds: 30,
+                targets: vec!["request_head".into(), "ws_decode".into()],
+            })
+        );
+        for bad in [
+            &["fuzz", "--time"][..],
+            &["fuzz", "--time", "0"],
+            &["fuzz", "--runs", "5"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -2,17 +2,26 @@
 
 use crate::docs::{self, BookPolicy};
 use crate::examples;
+use crate::fuzz;
 use crate::metadata::Metadata;
 use crate::steps::{self, Result, Steps, Workspace};
 use crate::tidy;
 
-/// fmt, clippy, tests, doctests, examples, tidy, docs; stops at the first failing step.
-/// `quick` skips the examples and the docs build.
+/// fmt, clippy, tests, doctests, examples, fuzz targets, tidy, docs; stops at the first
+/// failing step. `quick` skips the examples, the fuzz targets and the docs build.
 pub fn test(ws: &Workspace, quick: bool) -> Result<()> {
     let mut steps = Steps::new("test");
 
     steps.run("fmt", || {
-        steps::run(ws.cargo().args(["fmt", "--all", "--", "--check"]))
+        steps::run(ws.cargo().args(["fmt", "--all", "--", "--check"]))?;
+        // The fuzz crate is a workspace of its own, which `--all` does not reach.
+        steps::run(ws.cargo().args([
+            "fmt",
+            "--manifest-path",
+            "http/fuzz/Cargo.toml",
+            "--",
+            "--check",
+        ]))
     })?;
 
     steps.run("clippy", || {
@@ -54,6 +63,16 @@ pub fn test(ws: &Workspace, quick: bool) -> Result<()> {
         steps.skip("examples", "--quick");
     } else {
         steps.run("examples", || examples::build_and_run(ws))?;
+    }
+
+    if quick {
+        steps.skip("fuzz", "--quick");
+    } else {
+        let opts = fuzz::FuzzOpts {
+            seconds: fuzz::TEST_SECONDS,
+            targets: Vec::new(),
+        };
+        steps.run("fuzz", || fuzz::run(ws, &opts))?;
     }
 
     steps.run("tidy", || tidy::run(ws))?;

@@ -55,7 +55,7 @@ mod redirect;
 mod request;
 mod response;
 mod stream;
-mod target;
+pub(crate) mod target;
 
 use std::fmt;
 use std::path::Path;

@@ -32,6 +32,15 @@ pub(crate) enum Precondition {
 }
 
 impl Validators {
+    /// Validators as `of` would compute them (for the fuzz targets).
+    pub(crate) fn from_parts(opaque: String, last_modified: u64, now: u64) -> Validators {
+        Validators {
+            opaque,
+            last_modified,
+            now,
+        }
+    }
+
     /// The validators of a file, or `None` when the file system keeps no
     /// modification time.
     ///

@@ -1,8 +1,8 @@
 //! Serving a directory: [`StaticFiles`].
 
-mod conditional;
+pub(crate) mod conditional;
 mod mime;
-mod range;
+pub(crate) mod range;
 
 use std::fs::{self, File};
 use std::io;
@@ -282,7 +282,7 @@ impl Handler for StaticFiles {
 
 /// The relative file path a (percent-encoded) request path names, or the
 /// status refusing it.
-fn relative_path(raw: &str, serve_hidden: bool) -> Result<PathBuf, StatusCode> {
+pub(crate) fn relative_path(raw: &str, serve_hidden: bool) -> Result<PathBuf, StatusCode> {
     let mut path = PathBuf::new();
     for segment in raw.split('/').filter(|s| !s.is_empty()) {
         let encoded_separator = ["%2f", "%5c"].iter().any(|sep| {

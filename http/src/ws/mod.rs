@@ -86,9 +86,9 @@
 mod client;
 mod codec;
 mod config;
-mod deflate;
+pub(crate) mod deflate;
 pub mod frame;
-mod handshake;
+pub(crate) mod handshake;
 mod room;
 mod socket;
 

@@ -380,7 +380,7 @@ impl Hub {
         }
     }
 
-#[inline]
+    #[inline]
     pub(crate) fn current(&self) -> Rc<Task> {
         self.current.borrow().clone()
     }
@@ -389,7 +389,7 @@ impl Hub {
         !self.current.borrow().is_root()
     }
 
-#[inline]
+    #[inline]
     pub(crate) fn parker(&self) -> Parker {
         let cur = self.current.borrow();
         let epoch = cur.epoch.get() + 1;
@@ -411,7 +411,7 @@ impl Hub {
         s.task.clone()
     }
 
-#[inline]
+    #[inline]
     fn wake(&self, slot: u32, gen: u32, epoch: u64, why: Wake) {
         let tasks = self.tasks.borrow();
         if let Some(TaskSlot {
@@ -425,7 +425,7 @@ impl Hub {
         }
     }
 
-#[inline]
+    #[inline]
     fn make_runnable(&self, task: &Rc<Task>, why: Wake) {
         if task.state.get() != State::Parked {
             return;

@@ -72,13 +72,13 @@ pub(crate) struct Parker {
 
 impl Parker {
     /// A parker for the calling context, with a fresh epoch.
-#[inline]
+    #[inline]
     pub(crate) fn current() -> Parker {
         hub::with(|h| h.parker())
     }
 
     /// The handle that ends this park; may be sent to other threads.
-#[inline]
+    #[inline]
     pub(crate) fn unparker(&self) -> Unparker {
         Unparker {
             hub_id: self.hub_id,
@@ -92,7 +92,7 @@ impl Parker {
     /// `deadline` (loop nanoseconds) adds to enclosing timeout scopes;
     /// `shared` tells the deadlock check whether anything outside this wait may
     /// still hold the primitive (and so could unpark it from another thread).
-#[inline]
+    #[inline]
     pub(crate) fn park(
         &self,
         waiting_for: &'static str,
@@ -116,7 +116,7 @@ impl Unparker {
     /// Wakes the parked context if this park is still current; otherwise
     /// does nothing. On the waiter's own hub this is a push onto the run
     /// queue; from elsewhere, a message and (at most) one eventfd write.
-#[inline]
+    #[inline]
     pub(crate) fn unpark(&self) {
         hub::unpark(self.hub_id, self.slot, self.gen, self.epoch);
     }
@@ -149,7 +149,7 @@ pub(crate) struct WaitList {
 
 impl WaitList {
     /// Adds a waiter at the back; returns its ticket for [`remove`](Self::remove).
-#[inline]
+    #[inline]
     pub(crate) fn push(&mut self, u: Unparker) -> u64 {
         self.next_id += 1;
         if self.head.is_none() {
@@ -161,7 +161,7 @@ impl WaitList {
     }
 
     /// Removes the waiter with `ticket`; false if it was already notified.
-#[inline]
+    #[inline]
     pub(crate) fn remove(&mut self, ticket: u64) -> bool {
         if self.head.as_ref().is_some_and(|(t, _)| *t == ticket) {
             self.head = self.rest.pop_front();
@@ -177,7 +177,7 @@ impl WaitList {
     }
 
     /// Wakes the longest waiter; false if there was none.
-#[inline]
+    #[inline]
     pub(crate) fn notify_one(&mut self) -> bool {
         match self.head.take() {
             Some((_, u)) => {
@@ -195,13 +195,13 @@ impl WaitList {
     }
 
     /// How many are waiting.
-#[inline]
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         usize::from(self.head.is_some()) + self.rest.len()
     }
 
     /// Whether nobody waits.
-#[inline]
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.head.is_none()
     }

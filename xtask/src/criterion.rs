@@ -96,7 +96,7 @@ const GROUPS: &[Group] = &[
     g("tcp_throughput_1", "one connection, per 64 KiB", TABLES[1]),
     g(
         "tcp_throughput_1000",
-        "1,000 connections, per 1 KiB on each",
+        "1,000 connections, per 64 KiB on each (read 1 KiB at a time)",
         TABLES[1],
     ),
     g(

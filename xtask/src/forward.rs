@@ -5,7 +5,10 @@
 //! `green/examples/forwarder.rs` (one hub), `tokio_forwarder` of xtask/peers (one
 //! `current_thread` runtime, `copy_bidirectional`) and eventlet's classic forwarder written
 //! for eventlet and for gevent (`xtask/peers/python/*_forwarder.py`, one process each, run by
-//! the venv the HTTP part uses). All copy through 64 KiB buffers.
+//! the venv the HTTP part uses). All copy through 64 KiB buffers but one: tokio runs twice,
+//! with 64 KiB buffers (`tokio`, like for like) and as issue 4's reference forwarder
+//! (`tokio_default`: plain `copy_bidirectional`, tokio's default 8 KiB buffers), and the
+//! table gives every forwarder's ratio to both.
 //!
 //! Per round, in turn (the order rotates from round to round): a sink listens on a free port;
 //! each forwarder starts afresh in front of it, is probed until a connection through it is
@@ -78,8 +81,9 @@ enum Kind {
     Direct,
     /// `cargo build --release -p thicket-green --example forwarder`.
     Thicket,
-    /// `cargo build --release -p thicket-peers --bin tokio_forwarder --features actix`.
-    Tokio,
+    /// `cargo build --release -p thicket-peers --bin tokio_forwarder --features actix`, run
+    /// with `args` before the addresses.
+    Tokio { args: &'static [&'static str] },
     /// A script of `xtask/peers/python/`, run by the bench venv's Python.
     Python { script: &'static str },
 }
@@ -108,8 +112,16 @@ pub const ALL: &[Forwarder] = &[
     },
     Forwarder {
         name: "tokio",
-        title: "tokio (`copy_bidirectional`, one `current_thread` runtime)",
-        kind: Kind::Tokio,
+        title: "tokio (`copy_bidirectional` through 64 KiB buffers, one `current_thread` runtime)",
+        kind: Kind::Tokio {
+            args: &["--buffer", "65536"],
+        },
+    },
+    Forwarder {
+        name: "tokio_default",
+        title: "tokio, issue 4's reference (`copy_bidirectional` with its default 8 KiB buffers, \
+                one `current_thread` runtime)",
+        kind: Kind::Tokio { args: &[] },
     },
     Forwarder {
         name: "gevent",
@@ -192,10 +204,10 @@ fn prepare(ws: &Workspace, meta: &Metadata) -> Vec<(Forwarder, Ready)> {
         servers::PEERS_FEATURES,
     ]));
     let python = servers::python_venv(&meta.target_directory);
-    let built = |r: &Result<()>, program: PathBuf| match r {
+    let built = |r: &Result<()>, program: PathBuf, args: &[&str]| match r {
         Ok(()) => Ready::Run {
             program,
-            args: Vec::new(),
+            args: args.iter().map(|a| a.to_string()).collect(),
         },
         Err(e) => Ready::Failed(format!("build failed: {e}")),
     };
@@ -203,8 +215,8 @@ fn prepare(ws: &Workspace, meta: &Metadata) -> Vec<(Forwarder, Ready)> {
         .map(|&f| {
             let ready = match f.kind {
                 Kind::Direct => Ready::Nothing,
-                Kind::Thicket => built(&thicket, release.join("examples/forwarder")),
-                Kind::Tokio => built(&tokio, release.join("tokio_forwarder")),
+                Kind::Thicket => built(&thicket, release.join("examples/forwarder"), &[]),
+                Kind::Tokio { args } => built(&tokio, release.join("tokio_forwarder"), args),
                 Kind::Python { script } => match &python {
                     Ok(python) => Ready::Run {
                         program: python.clone(),
@@ -372,13 +384,7 @@ fn start(
     for _attempt in 0..3 {
         let addr = servers::free_port()?;
         let (out, err) = servers::log_files(&log)?;
-        // The Python peers import their shared argument module from the script's folder.
-        let dir = args
-            .first()
-            .map(Path::new)
-            .and_then(Path::parent)
-            .or(program.parent())
-            .unwrap_or(Path::new("."));
+        let dir = work_dir_for(program, args);
         let mut cmd = Command::new(program);
         cmd.args(args)
             .arg(addr.to_string())
@@ -414,6 +420,17 @@ fn start(
         }
     }
     Err(last.unwrap_or_else(|| Error::new("the forwarder did not start")))
+}
+
+/// Where a forwarder runs: the Python peers import their shared argument module from the
+/// script's folder (the first argument); the others run where their program lies.
+fn work_dir_for<'a>(program: &'a Path, args: &'a [String]) -> &'a Path {
+    args.first()
+        .map(Path::new)
+        .and_then(Path::parent)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .or(program.parent())
+        .unwrap_or(Path::new("."))
 }
 
 /// Where the forwarder part keeps its logs.
@@ -506,7 +523,8 @@ pub fn json(rows: &[Row], plan: Plan, ctx: &Context, command: &str) -> Value {
             .find(|r| r.forwarder.name == name && r.problem.is_none())
             .and_then(|r| stats::median(&r.runs))
     };
-    let (direct, tokio) = (median("direct"), median("tokio"));
+    let (direct, tokio, tokio_default) =
+        (median("direct"), median("tokio"), median("tokio_default"));
     let mut results = Map::new();
     let mut forwarders = Vec::new();
     for r in rows {
@@ -533,6 +551,7 @@ pub fn json(rows: &[Row], plan: Plan, ctx: &Context, command: &str) -> Value {
                 "mib_per_sec": { "median": m, "runs": r.runs },
                 "of_direct": ratio(direct),
                 "of_tokio": ratio(tokio),
+                "of_tokio_default": ratio(tokio_default),
             }),
         );
     }
@@ -554,8 +573,9 @@ pub fn json(rows: &[Row], plan: Plan, ctx: &Context, command: &str) -> Value {
     section.insert("results".into(), Value::Object(results));
     section.insert(
         "ratios_note".into(),
-        "of_direct: MiB/s over the direct connection's; of_tokio: over the tokio \
-         forwarder's (above 1: faster than tokio)"
+        "of_direct: MiB/s over the direct connection's; of_tokio: over the tokio forwarder's \
+         with 64 KiB buffers; of_tokio_default: over the tokio forwarder's with its default \
+         8 KiB buffers, issue 4's reference (above 1: faster than that tokio)"
             .into(),
     );
     Value::Object(section)
@@ -583,10 +603,10 @@ pub fn render(doc: &Value) -> Option<String> {
     let _ = writeln!(
         out,
         "| {} through | MiB/s, median of {rounds} | slowest - fastest round | of direct | \
-         of tokio |",
+         of tokio 64 KiB | of tokio 8 KiB |",
         size(bytes)
     );
-    out.push_str("|---|---:|---:|---:|---:|\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|\n");
     let mut notes = Vec::new();
     for f in section["forwarders"].as_array().into_iter().flatten() {
         let name = f["name"].as_str().unwrap_or("?");
@@ -612,18 +632,22 @@ pub fn render(doc: &Value) -> Option<String> {
         let ratio = |key: &str| r[key].as_f64().map_or(String::new(), |x| format!("{x:.2}"));
         let _ = writeln!(
             out,
-            "| {title} | {} | {} - {} | {} | {} |",
+            "| {title} | {} | {} - {} | {} | {} | {} |",
             crate::load::thousands(median),
             crate::load::thousands(lo),
             crate::load::thousands(hi),
             ratio("of_direct"),
             ratio("of_tokio"),
+            ratio("of_tokio_default"),
         );
     }
     out.push('\n');
     out.push_str(
         "Higher is better. *of direct*: the forwarder's MiB/s over a direct connection's; \
-         *of tokio*: over the tokio forwarder's (above 1: faster than tokio).\n\n",
+         *of tokio 64 KiB*: over the tokio forwarder's with 64 KiB buffers, as thicket's \
+         (like for like); *of tokio 8 KiB*: over plain `copy_bidirectional` with tokio's \
+         default buffers, the reference of issue 4's target of 1.5 (above 1: faster than that \
+         tokio).\n\n",
     );
     report::write_stamp(&mut out, "Forwarders", section);
     let _ = writeln!(
@@ -725,6 +749,30 @@ mod tests {
         );
     }
 
+    #[test]
+    fn python_peers_run_in_their_scripts_folder_the_others_in_their_programs() {
+        let tokio = Path::new("/ws/target/release/tokio_forwarder");
+        let args = ["--buffer".to_string(), "65536".to_string()];
+        assert_eq!(work_dir_for(tokio, &args), Path::new("/ws/target/release"));
+        assert_eq!(work_dir_for(tokio, &[]), Path::new("/ws/target/release"));
+        let python = Path::new("/ws/target/bench-venv/bin/python");
+        let script = ["/ws/xtask/peers/python/gevent_forwarder.py".to_string()];
+        assert_eq!(
+            work_dir_for(python, &script),
+            Path::new("/ws/xtask/peers/python")
+        );
+    }
+
+    #[test]
+    fn tokio_runs_with_64_kib_buffers_and_as_the_issues_reference() {
+        let args = |name: &str| match ALL.iter().find(|f| f.name == name).unwrap().kind {
+            Kind::Tokio { args } => args,
+            other => panic!("{name} is {other:?}"),
+        };
+        assert_eq!(args("tokio"), ["--buffer", "65536"]);
+        assert!(args("tokio_default").is_empty());
+    }
+
     fn row(name: &str, runs: &[f64], problem: Option<Problem>) -> Row {
         Row {
             forwarder: *ALL.iter().find(|f| f.name == name).unwrap(),
@@ -744,11 +792,12 @@ mod tests {
     }
 
     #[test]
-    fn table_has_medians_ranges_and_ratios_to_direct_and_tokio() {
+    fn table_has_medians_ranges_and_ratios_to_direct_and_both_tokios() {
         let rows = [
             row("direct", &[4000.0, 3000.0, 5000.0], None),
             row("thicket", &[2000.0, 2200.0, 1800.0], None),
             row("tokio", &[1000.0, 1100.0, 900.0], None),
+            row("tokio_default", &[800.0, 700.0, 900.0], None),
             row(
                 "gevent",
                 &[],
@@ -764,17 +813,22 @@ mod tests {
         let doc = json!({ "forward": json(&rows, Plan::FULL, &ctx(), command) });
         assert_eq!(doc["forward"]["results"]["thicket"]["of_tokio"], 2.0);
         assert_eq!(doc["forward"]["results"]["thicket"]["of_direct"], 0.5);
+        assert_eq!(
+            doc["forward"]["results"]["thicket"]["of_tokio_default"],
+            2.5
+        );
         assert!(doc["forward"]["results"].get("eventlet").is_none());
         let text = render(&doc).unwrap();
         let rows: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
         assert_eq!(
             rows,
             [
-                "| 1 GiB through | MiB/s, median of 5 | slowest - fastest round | of direct | of tokio |",
-                "|---|---:|---:|---:|---:|",
-                "| direct connection, no forwarder | 4,000 | 3,000 - 5,000 | 1.00 | 4.00 |",
-                "| thicket (`green/examples/forwarder.rs`, one hub, `net::copy`) | 2,000 | 1,800 - 2,200 | 0.50 | 2.00 |",
-                "| tokio (`copy_bidirectional`, one `current_thread` runtime) | 1,000 | 900 - 1,100 | 0.25 | 1.00 |",
+                "| 1 GiB through | MiB/s, median of 5 | slowest - fastest round | of direct | of tokio 64 KiB | of tokio 8 KiB |",
+                "|---|---:|---:|---:|---:|---:|",
+                "| direct connection, no forwarder | 4,000 | 3,000 - 5,000 | 1.00 | 4.00 | 5.00 |",
+                "| thicket (`green/examples/forwarder.rs`, one hub, `net::copy`) | 2,000 | 1,800 - 2,200 | 0.50 | 2.00 | 2.50 |",
+                "| tokio (`copy_bidirectional` through 64 KiB buffers, one `current_thread` runtime) | 1,000 | 900 - 1,100 | 0.25 | 1.00 | 1.25 |",
+                "| tokio, issue 4's reference (`copy_bidirectional` with its default 8 KiB buffers, one `current_thread` runtime) | 800 | 700 - 900 | 0.20 | 0.80 | 1.00 |",
             ]
         );
         assert!(

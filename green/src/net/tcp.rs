@@ -74,7 +74,7 @@ impl TcpListener {
             sock.bind(&a.into())?;
             sock.listen(backlog)?;
             Ok(TcpListener {
-                src: Source::new(OwnedFd::from(sock))?,
+                src: Source::from_nonblocking(OwnedFd::from(sock)),
             })
         })
     }
@@ -107,7 +107,8 @@ impl TcpListener {
         })?;
         Ok((
             TcpStream {
-                src: Source::new(fd)?,
+                // accept4 made it non-blocking.
+                src: Source::from_nonblocking(fd),
             },
             addr,
         ))
@@ -521,7 +522,7 @@ fn connect_addr(addr: SocketAddr, deadline: Option<u64>) -> io::Result<TcpStream
         Some(Protocol::TCP),
     )?;
     let stream = TcpStream {
-        src: Source::new(OwnedFd::from(sock))?,
+        src: Source::from_nonblocking(OwnedFd::from(sock)),
     };
     match SockRef::from(&stream).connect(&addr.into()) {
         Ok(()) => return Ok(stream),

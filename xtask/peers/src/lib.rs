@@ -60,7 +60,8 @@ const fn w(group: &'static str, peer: &'static str, run: fn(u64) -> Duration) ->
 /// - `tcp_echo_rtt`: a 64-byte message echoed back over one loopback connection, client and
 ///   server on one thread; per round trip.
 /// - `tcp_throughput_1`: one connection, both ends on one thread; per 64 KiB chunk sent.
-/// - `tcp_throughput_1000`: 1,000 connections at once on one thread; per 1 KiB on each.
+/// - `tcp_throughput_1000`: 1,000 connections at once on one thread; per 64 KiB written at
+///   once on each, read 1 KiB at a time; connecting and closing are not timed.
 /// - `tcp_echo_1000`: 1,000 connections on one thread, each a client and an echo server;
 ///   per iteration every connection makes one 64-byte round trip.
 /// - `forward`: 1 MiB per iteration from a plain sender thread through a forwarder on its own

@@ -63,7 +63,8 @@ const fn w(group: &'static str, peer: &'static str, run: fn(u64) -> Duration) ->
 /// - `tcp_throughput_1000`: 1,000 connections at once on one thread; per 64 KiB written at
 ///   once on each, read 1 KiB at a time; connecting and closing are not timed.
 /// - `tcp_echo_1000`: 1,000 connections on one thread, each a client and an echo server;
-///   per iteration every connection makes one 64-byte round trip.
+///   per iteration every connection makes one 64-byte round trip; timed once each connection
+///   has made one.
 /// - `forward`: 1 MiB per iteration from a plain sender thread through a forwarder on its own
 ///   thread to a plain receiver thread. thicket: two green threads with `net::copy` (64 KiB
 ///   buffer) or `net::copy_splice`; tokio: `copy_bidirectional`; `direct`: no forwarder at all.

@@ -3,10 +3,12 @@
 
 mod client_support;
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
-use client_support::{free_port, pattern, wait_for_port, ChildGuard, Fnv, TempDir};
+use client_support::{pattern, ChildGuard, Fnv, TempDir};
 use thicket_http::{Client, ErrorKind};
 
 struct Python {
@@ -15,27 +17,48 @@ struct Python {
     dir: TempDir,
 }
 
+/// Starts `python3 -m http.server` on a port it picks itself (port 0) and
+/// reads the port from its first line of output: a port picked here and
+/// handed over could be taken in between by another test's server, whose
+/// exit would then refuse this test's connections.
 fn python_http_server() -> Python {
     let dir = TempDir::new("python");
     std::fs::create_dir(dir.path().join("docs")).unwrap();
     dir.write("hello.txt", "hello from python\n");
     dir.write("docs/index.html", "<h1>docs</h1>\n");
-    let port = free_port();
     let mut child = ChildGuard::spawn(
         Command::new("python3")
+            // Unbuffered, so the "Serving HTTP on ..." line arrives at once.
             .args([
+                "-u",
                 "-m",
                 "http.server",
-                &port.to_string(),
+                "0",
                 "--bind",
                 "127.0.0.1",
                 "--directory",
             ])
             .arg(dir.path())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null()),
     );
-    wait_for_port(port, &mut child, "python3 -m http.server");
+    let stdout = child.0.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("python3 -m http.server printed nothing within 20 s");
+    // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
+    let port = line
+        .split_whitespace()
+        .skip_while(|w| *w != "port")
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("python3 -m http.server: no port in {line:?}"));
     Python {
         _child: child,
         port,

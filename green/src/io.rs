@@ -25,7 +25,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::spin::SpinMutex as Mutex;
@@ -50,24 +50,15 @@ impl Direction {
     }
 }
 
-#[derive(Default)]
-struct Side {
-    /// A green thread is inside a wait in this direction.
-    busy: bool,
-    /// How to wake it; taken by whoever wakes it.
-    waker: Option<Unparker>,
-}
-
+/// Who to wake in each direction; each is taken by whoever wakes it.
 #[derive(Default)]
 struct Waiters {
-    /// Hubs whose loop has this descriptor registered (normally one).
-    hubs: Vec<usize>,
-    read: Side,
-    write: Side,
+    read: Option<Unparker>,
+    write: Option<Unparker>,
 }
 
 impl Waiters {
-    fn side(&mut self, dir: Direction) -> &mut Side {
+    fn side(&mut self, dir: Direction) -> &mut Option<Unparker> {
         match dir {
             Direction::Read => &mut self.read,
             Direction::Write => &mut self.write,
@@ -76,7 +67,7 @@ impl Waiters {
 
     /// The directions someone waits for.
     fn interest(&self) -> Option<Interest> {
-        match (self.read.waker.is_some(), self.write.waker.is_some()) {
+        match (self.read.is_some(), self.write.is_some()) {
             (true, true) => Some(Interest::BOTH),
             (true, false) => Some(Interest::READABLE),
             (false, true) => Some(Interest::WRITABLE),
@@ -85,26 +76,43 @@ impl Waiters {
     }
 }
 
+// With thousands of sockets, each cache line a wait or its wake-up touches
+// is a miss. So the first line holds all they use (the lock, both wakers,
+// the busy, closed and timeout flags), the second what registration and
+// timeouts need, and the Arc counts, on the line before, are not touched
+// after registration (the watcher's callback holds a strong reference).
+#[repr(C, align(64))]
 struct Inner {
-    id: u64,
-    fd: RawFd,
+    waiters: Mutex<Waiters>,
+    /// A green thread is inside a wait in this direction (read, write).
+    /// Changed only with `waiters` locked.
+    busy: [AtomicBool; 2],
     closed: AtomicBool,
+    /// Whether a timeout is set in this direction (read, write): a call
+    /// without one need not read the second line.
+    timed: [AtomicBool; 2],
     /// Per-call timeouts in nanoseconds; 0 means none.
     read_timeout: AtomicU64,
     write_timeout: AtomicU64,
-    waiters: Mutex<Waiters>,
+    /// Hubs whose loop has this descriptor registered (normally one).
+    hubs: Mutex<Vec<usize>>,
 }
 
-static NEXT_SOURCE: AtomicU64 = AtomicU64::new(1);
+impl Inner {
+    fn busy(&self, dir: Direction) -> &AtomicBool {
+        &self.busy[dir as usize]
+    }
+}
 
 thread_local! {
-    /// This thread's hub's io watchers, by source id.
-    static WATCHERS: RefCell<HashMap<u64, Io, BuildHasherDefault<IdHasher>>> =
+    /// This thread's hub's io watchers, by source key (`Source::key`).
+    static WATCHERS: RefCell<HashMap<usize, Io, BuildHasherDefault<IdHasher>>> =
         RefCell::new(HashMap::default());
 }
 
-/// Source ids are distinct counters: they need no hashing beyond a mix of
-/// their bits, and SipHash would cost more than the rest of a lookup.
+/// Source keys are distinct addresses divided by their alignment: they need
+/// no hashing beyond a mix of their bits, and SipHash would cost more than
+/// the rest of a lookup.
 #[derive(Default)]
 struct IdHasher(u64);
 
@@ -121,6 +129,10 @@ impl Hasher for IdHasher {
 
     fn write_u64(&mut self, n: u64) {
         self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
     }
 }
 
@@ -147,12 +159,13 @@ impl Source {
         );
         Source {
             inner: Arc::new(Inner {
-                id: NEXT_SOURCE.fetch_add(1, Ordering::Relaxed),
-                fd: fd.as_raw_fd(),
                 closed: AtomicBool::new(false),
                 read_timeout: AtomicU64::new(0),
                 write_timeout: AtomicU64::new(0),
                 waiters: Mutex::new(Waiters::default()),
+                busy: [AtomicBool::new(false), AtomicBool::new(false)],
+                timed: [AtomicBool::new(false), AtomicBool::new(false)],
+                hubs: Mutex::new(Vec::new()),
             }),
             fd: Some(fd),
         }
@@ -163,9 +176,10 @@ impl Source {
         self.fd.as_ref().expect("a live source owns its fd")
     }
 
-    /// The raw descriptor.
+    /// The raw descriptor, read from this handle rather than the shared
+    /// state: a call need not touch more of that than its wait does.
     pub(crate) fn fd(&self) -> RawFd {
-        self.inner.fd
+        self.owned_fd().as_raw_fd()
     }
 
     /// Sets the timeout each call in `dir` may wait for (`None`: no limit).
@@ -185,15 +199,26 @@ impl Source {
             None => 0,
         };
         self.timeout_cell(dir).store(nanos, Ordering::Relaxed);
+        self.inner.timed[dir as usize].store(nanos != 0, Ordering::Relaxed);
         Ok(())
     }
 
     /// The timeout of calls in `dir`.
     pub(crate) fn timeout(&self, dir: Direction) -> Option<Duration> {
+        if !self.inner.timed[dir as usize].load(Ordering::Relaxed) {
+            return None;
+        }
         match self.timeout_cell(dir).load(Ordering::Relaxed) {
             0 => None,
             n => Some(Duration::from_nanos(n)),
         }
+    }
+
+    /// This source's key in `WATCHERS`: the address of its state, which is
+    /// read from no memory. No other source can have it while any map holds
+    /// it, since the watcher stored under it keeps the state alive.
+    fn key(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize / std::mem::align_of::<Inner>()
     }
 
     fn timeout_cell(&self, dir: Direction) -> &AtomicU64 {
@@ -217,7 +242,7 @@ impl Source {
         let mut w = self.inner.waiters.lock();
         let w = &mut *w;
         for side in [&mut w.read, &mut w.write] {
-            if let Some(u) = side.waker.take() {
+            if let Some(u) = side.take() {
                 u.unpark();
             }
         }
@@ -266,7 +291,7 @@ impl Source {
     /// does not clear first ([`wait`](Self::wait) with `clear` false) sleeps
     /// until data really comes, with no system call to find that out.
     pub(crate) fn drained(&self, dir: Direction) {
-        let id = self.inner.id;
+        let id = self.key();
         let _ = WATCHERS.try_with(|m| {
             if let Some(io) = m.borrow().get(&id) {
                 // An end of stream or an error seen with the data is not
@@ -305,8 +330,8 @@ impl Source {
             if self.is_closed() {
                 return Err(closed_error(what));
             }
-            let side = w.side(dir);
-            if side.busy {
+            let busy = self.inner.busy(dir);
+            if busy.load(Ordering::Relaxed) {
                 return Err(io::Error::new(
                     io::ErrorKind::ResourceBusy,
                     format!(
@@ -315,8 +340,8 @@ impl Source {
                     ),
                 ));
             }
-            side.busy = true;
-            side.waker = Some(parker.unparker());
+            busy.store(true, Ordering::Relaxed);
+            *w.side(dir) = Some(parker.unparker());
             w.interest().unwrap_or(Interest::BOTH)
         };
         let result = match self.arm(dir, interest, clear) {
@@ -327,17 +352,16 @@ impl Source {
         };
         let stale = {
             let mut w = self.inner.waiters.lock();
-            let side = w.side(dir);
-            side.busy = false;
+            self.inner.busy(dir).store(false, Ordering::Relaxed);
             // Still there: the wait ended without the watcher (timeout, kill)
             // or `close` took it; either way the watcher may now watch for
             // nobody, and an active watcher keeps the hub alive. When the
             // watcher woke us, its callback has already updated it.
-            let ours = side.waker.take().is_some();
+            let ours = w.side(dir).take().is_some();
             (ours || self.is_closed()).then(|| w.interest())
         };
         if let Some(interest) = stale {
-            let id = self.inner.id;
+            let id = self.key();
             WATCHERS.with(|m| {
                 if let Some(io) = m.borrow().get(&id) {
                     match interest {
@@ -357,7 +381,7 @@ impl Source {
     /// registered comes from this thread's watcher map, which the lookup
     /// reads anyway, not from `hubs`: one cache line fewer per wait.
     fn arm(&self, dir: Direction, interest: Interest, clear: bool) -> io::Result<()> {
-        let id = self.inner.id;
+        let id = self.key();
         let start = |io: &Io| {
             if clear {
                 io.clear_readiness(match dir {
@@ -372,30 +396,29 @@ impl Source {
         if armed {
             return Ok(());
         }
-        let weak = Arc::downgrade(&self.inner);
-        let io = hub::with(|h| Io::new(&h.lp, &self.inner.fd, Interest::BOTH, callback(weak)));
+        let inner = self.inner.clone();
+        let io = hub::with(|h| Io::new(&h.lp, &self.fd(), Interest::BOTH, callback(inner)));
         let io = match io {
             Ok(io) => io,
             Err(e) => {
                 let mut w = self.inner.waiters.lock();
-                let side = w.side(dir);
-                side.busy = false;
-                side.waker = None;
+                self.inner.busy(dir).store(false, Ordering::Relaxed);
+                *w.side(dir) = None;
                 return Err(e);
             }
         };
         start(&io);
         WATCHERS.with(|m| m.borrow_mut().insert(id, io));
         let hub_id = hub::with(|h| h.id);
-        self.inner.waiters.lock().hubs.push(hub_id);
+        self.inner.hubs.lock().push(hub_id);
         Ok(())
     }
 
     /// Removes every hub registration, each on its hub's thread; `fd` is
     /// closed once the last is gone (if given).
     fn deregister(&mut self, fd: Option<OwnedFd>) {
-        let hubs = std::mem::take(&mut self.inner.waiters.lock().hubs);
-        let id = self.inner.id;
+        let hubs = std::mem::take(&mut *self.inner.hubs.lock());
+        let id = self.key();
         let here = hub::try_current().map(|h| h.id);
         let fd = Arc::new(fd);
         for hub_id in hubs {
@@ -433,34 +456,34 @@ impl Drop for Source {
 
 impl AsRawFd for Source {
     fn as_raw_fd(&self) -> RawFd {
-        self.inner.fd
+        self.fd()
     }
 }
 
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Source")
-            .field("fd", &self.inner.fd)
+            .field("fd", &self.fd.as_ref().map(AsRawFd::as_raw_fd))
             .field("closed", &self.is_closed())
             .finish()
     }
 }
 
 /// The io watcher callback: wake whoever waits in the ready directions.
-fn callback(weak: Weak<Inner>) -> impl FnMut(&Io, Ready) + 'static {
+///
+/// It holds the source's state strongly, so a wake-up touches no reference
+/// count: the watcher, and with it this reference, is dropped when the
+/// source deregisters (or with the hub's thread, if that goes first).
+fn callback(inner: Arc<Inner>) -> impl FnMut(&Io, Ready) + 'static {
     move |io, ready| {
-        let Some(inner) = weak.upgrade() else {
-            io.stop();
-            return;
-        };
         let mut w = inner.waiters.lock();
         if ready.is_readable() {
-            if let Some(u) = w.read.waker.take() {
+            if let Some(u) = w.read.take() {
                 u.unpark();
             }
         }
         if ready.is_writable() {
-            if let Some(u) = w.write.waker.take() {
+            if let Some(u) = w.write.take() {
                 u.unpark();
             }
         }
@@ -553,6 +576,56 @@ mod tests {
         let _ = Source::from_nonblocking(OwnedFd::from(a));
     }
 
+    /// Registers `src` with this thread's hub: a socket is writable at
+    /// once, so the wait ends as soon as the watcher reports it.
+    fn register_here(src: &Source) {
+        src.wait(Direction::Write, "test", None, true).unwrap();
+    }
+
+    #[test]
+    fn a_dropped_source_frees_its_state() {
+        let (src, _peer) = pair();
+        register_here(&src);
+        let state = Arc::downgrade(&src.inner);
+        drop(src);
+        assert_eq!(state.strong_count(), 0, "the watcher still holds it");
+    }
+
+    #[test]
+    fn a_source_dropped_on_another_hub_frees_its_state() {
+        let rt = crate::Runtime::new(1).unwrap();
+        let (src, _peer) = pair();
+        register_here(&src);
+        let state = Arc::downgrade(&src.inner);
+        rt.spawn(move || {
+            register_here(&src);
+            drop(src);
+        })
+        .join()
+        .unwrap();
+        // This hub's watcher goes when this hub handles the message the
+        // drop sent it; a yield handles what is queued.
+        crate::yield_now().unwrap();
+        assert_eq!(state.strong_count(), 0, "a watcher still holds it");
+    }
+
+    #[test]
+    fn a_source_outliving_its_hub_frees_its_state() {
+        let rt = crate::Runtime::new(1).unwrap();
+        let (src, _peer) = pair();
+        let src = rt
+            .spawn(move || {
+                register_here(&src);
+                src
+            })
+            .join()
+            .unwrap();
+        let state = Arc::downgrade(&src.inner);
+        drop(rt);
+        drop(src);
+        assert_eq!(state.strong_count(), 0, "the gone hub's watcher holds it");
+    }
+
     #[test]
     fn timeout_applies_and_leaves_no_waiter() {
         let (src, mut peer) = pair();
@@ -560,7 +633,7 @@ mod tests {
             .unwrap();
         let e = read(&src, &mut [0; 8]).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{e}");
-        assert!(!src.inner.waiters.lock().read.busy);
+        assert!(!src.inner.busy(Direction::Read).load(Ordering::Relaxed));
         peer.write_all(b"x").unwrap();
         assert_eq!(read(&src, &mut [0; 8]).unwrap(), 1);
         assert!(src

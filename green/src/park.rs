@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
+use std::num::NonZeroUsize;
 
 use crate::hub;
 
@@ -81,7 +82,7 @@ impl Parker {
     #[inline]
     pub(crate) fn unparker(&self) -> Unparker {
         Unparker {
-            hub_id: self.hub_id,
+            hub_id: NonZeroUsize::new(self.hub_id).expect("hub ids start at 1"),
             slot: self.slot,
             gen: self.gen,
             epoch: self.epoch,
@@ -103,10 +104,11 @@ impl Parker {
     }
 }
 
-/// Ends a park, from any thread. Plain ids: copying it costs nothing.
+/// Ends a park, from any thread. Plain ids: copying it costs nothing. The
+/// hub id is never 0, so an `Option<Unparker>` needs no extra tag word.
 #[derive(Clone)]
 pub(crate) struct Unparker {
-    hub_id: usize,
+    hub_id: NonZeroUsize,
     slot: u32,
     gen: u32,
     epoch: u64,
@@ -118,7 +120,7 @@ impl Unparker {
     /// queue; from elsewhere, a message and (at most) one eventfd write.
     #[inline]
     pub(crate) fn unpark(&self) {
-        hub::unpark(self.hub_id, self.slot, self.gen, self.epoch);
+        hub::unpark(self.hub_id.get(), self.slot, self.gen, self.epoch);
     }
 }
 

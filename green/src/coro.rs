@@ -49,6 +49,52 @@ pub(crate) fn create(stack: DefaultStack, body: impl FnOnce() + 'static) -> Coro
     })
 }
 
+/// Bytes of a parked green thread's stack to load ahead, from a little below
+/// where it parked: the frames between a blocking call and the switch (a
+/// socket read's are about 800 bytes), which its resumption reads first.
+const STACK_AHEAD: usize = 640;
+/// Of those, how many lie below the recorded address (the switch's own).
+const STACK_BELOW: usize = 128;
+
+/// Where, roughly, the calling green thread's stack is: a parked green
+/// thread's is what [`prefetch_stack`] loads.
+#[inline(always)]
+pub(crate) fn stack_mark() -> usize {
+    let mark = 0u8;
+    std::hint::black_box(&mark) as *const u8 as usize
+}
+
+/// Asks the CPU to start loading the top of a parked green thread's stack
+/// (`mark` from [`stack_mark`]) into its cache, so that resuming it soon
+/// after finds its frames there. With a thousand green threads parked, their
+/// stacks do not fit in a core's cache, and without this every resumption
+/// waits on memory a cache line at a time.
+#[inline]
+pub(crate) fn prefetch_stack(mark: usize) {
+    if mark == 0 {
+        return;
+    }
+    let start = mark.saturating_sub(STACK_BELOW) & !63;
+    let mut line = start;
+    while line < start + STACK_AHEAD {
+        prefetch(line);
+        line += 64;
+    }
+}
+
+/// Asks the CPU to start loading the cache line holding `addr`.
+#[inline(always)]
+pub(crate) fn prefetch(addr: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it never faults, whatever the address,
+    // and changes no memory.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(addr as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = addr;
+}
+
 /// Resumes `co` until it suspends or returns; returns whether it finished.
 pub(crate) fn resume(co: &mut Coro) -> bool {
     matches!(co.resume(()), CoroutineResult::Return(()))

@@ -87,6 +87,9 @@ pub(crate) struct Task {
     epoch: Cell<u64>,
     /// The deadline of the park in progress (`u64::MAX`: none).
     park_deadline: Cell<u64>,
+    /// Where its stack was when it last parked (`coro::stack_mark`), for the
+    /// hub to load ahead of resuming it; 0 if it has not parked.
+    park_mark: Cell<usize>,
     pub(crate) yielder: YielderSlot,
     pub(crate) scopes: RefCell<Vec<Scope>>,
     coro: RefCell<Option<Coro>>,
@@ -640,7 +643,22 @@ impl Hub {
             if self.root.state.get() == State::Runnable {
                 return;
             }
-            let next = self.runq.borrow_mut().pop_front();
+            let next = {
+                let mut q = self.runq.borrow_mut();
+                let next = q.pop_front();
+                // Load ahead what the next green threads will touch first:
+                // the one after this one's stack (its record was loaded a
+                // step ago), and the record of the one after that.
+                if let Some(t) = q.front() {
+                    coro::prefetch_stack(t.park_mark.get());
+                }
+                if let Some(t) = q.get(1) {
+                    let record = Rc::as_ptr(t) as usize;
+                    coro::prefetch(record);
+                    coro::prefetch(record + 64);
+                }
+                next
+            };
             match next {
                 Some(t) => self.resume(&t),
                 None => break,
@@ -767,6 +785,7 @@ impl Hub {
         let result = if task.is_root() {
             self.root_wait(&task, waiting_for, shared)
         } else {
+            task.park_mark.set(coro::stack_mark());
             task.yielder.suspend();
             Ok(())
         };
@@ -908,6 +927,7 @@ impl Task {
             timer: RefCell::new(None),
             timer_at: Cell::new(u64::MAX),
             park_deadline: Cell::new(u64::MAX),
+            park_mark: Cell::new(0),
             locals: RefCell::new(Vec::new()),
         }
     }

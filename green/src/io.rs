@@ -296,14 +296,17 @@ impl Source {
             if let Some(io) = m.borrow().get(&id) {
                 // An end of stream or an error seen with the data is not
                 // drained by reading the data: it must end the next wait.
-                let seen = io.readiness();
-                let (flag, closed) = match dir {
-                    Direction::Read => (Ready::READABLE, seen.is_read_closed()),
-                    Direction::Write => (Ready::WRITABLE, seen.is_write_closed()),
-                };
-                if !closed && !seen.is_error() {
-                    io.clear_readiness(flag);
-                }
+                io.update_readiness(|seen| {
+                    let (flag, closed) = match dir {
+                        Direction::Read => (Ready::READABLE, seen.is_read_closed()),
+                        Direction::Write => (Ready::WRITABLE, seen.is_write_closed()),
+                    };
+                    if closed || seen.is_error() {
+                        seen
+                    } else {
+                        seen.difference(flag)
+                    }
+                });
             }
         });
     }
@@ -382,16 +385,12 @@ impl Source {
     /// reads anyway, not from `hubs`: one cache line fewer per wait.
     fn arm(&self, dir: Direction, interest: Interest, clear: bool) -> io::Result<()> {
         let id = self.key();
-        let start = |io: &Io| {
-            if clear {
-                io.clear_readiness(match dir {
-                    Direction::Read => Ready::READABLE,
-                    Direction::Write => Ready::WRITABLE,
-                });
-            }
-            io.set_interest(interest);
-            io.start();
+        let forget = match (clear, dir) {
+            (false, _) => Ready::EMPTY,
+            (true, Direction::Read) => Ready::READABLE,
+            (true, Direction::Write) => Ready::WRITABLE,
         };
+        let start = |io: &Io| io.rearm(forget, interest);
         let armed = WATCHERS.with(|m| m.borrow().get(&id).map(start).is_some());
         if armed {
             return Ok(());
@@ -488,7 +487,8 @@ fn callback(inner: Arc<Inner>) -> impl FnMut(&Io, Ready) + 'static {
             }
         }
         match w.interest() {
-            Some(i) => io.set_interest(i),
+            // Still active: a restart in the directions left.
+            Some(i) => io.rearm(Ready::EMPTY, i),
             None => io.stop(),
         }
     }

@@ -724,6 +724,41 @@ impl State {
         }
     }
 
+    /// An io watcher's `clear_readiness`, `set_interest` and `activate` in
+    /// one: the slot is looked up once, and an active watcher is not taken
+    /// off and put back.
+    pub(crate) fn rearm_io(&mut self, key: Key, forget: Ready, new_interest: Interest) {
+        let Some(slot) = self.slot_mut(key) else {
+            return;
+        };
+        let Kind::Io {
+            interest,
+            readiness,
+            revents,
+            ..
+        } = &mut slot.kind
+        else {
+            return;
+        };
+        *readiness = readiness.difference(forget);
+        *interest = new_interest;
+        *revents = readiness.intersect(new_interest);
+        let due = !revents.is_empty();
+        if !due {
+            // Restarted and no longer due: an earlier enqueue must not run
+            // it, as after `deactivate`.
+            slot.pending = false;
+        }
+        let counts = !slot.active && slot.refd;
+        slot.active = true;
+        if counts {
+            self.active_refs += 1;
+        }
+        if due {
+            self.enqueue(key);
+        }
+    }
+
     /// The opposite of [`activate`]; a no-op on an inactive watcher. A
     /// watcher stopped while due does not run.
     pub(crate) fn deactivate(&mut self, key: Key) {

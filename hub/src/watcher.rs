@@ -376,6 +376,82 @@ impl Io {
             }
         });
     }
+
+    /// Replaces the remembered readiness with `f` of it, in one step: for
+    /// a decision that depends on what is remembered, such as forgetting
+    /// readability only if the peer has not also closed. Flags that arrive
+    /// later are remembered again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use thicket_hub::{Interest, Io, Loop, Ready};
+    ///
+    /// let lp = Loop::new()?;
+    /// let (a, b) = UnixStream::pair()?;
+    /// let io = Io::new(&lp, &a, Interest::READABLE, |_, _| {})?;
+    /// drop(b); // the peer hangs up: readable and read-closed
+    /// lp.run_nowait()?; // collects the hang-up, though the watcher is stopped
+    /// // Forget readability unless the peer is gone: it is, so it stays.
+    /// io.update_readiness(|r| {
+    ///     if r.is_read_closed() {
+    ///         r
+    ///     } else {
+    ///         r.difference(Ready::READABLE)
+    ///     }
+    /// });
+    /// assert!(io.readiness().is_readable());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn update_readiness(&self, f: impl FnOnce(Ready) -> Ready) {
+        self.h.with_kind(|k| {
+            if let Kind::Io { readiness, .. } = k {
+                *readiness = f(*readiness);
+            }
+        });
+    }
+
+    /// Forgets the `forget` readiness flags, sets the interest and starts
+    /// (or restarts) the watcher: [`clear_readiness`](Self::clear_readiness),
+    /// [`set_interest`](Self::set_interest) and [`start`](Self::start) in
+    /// turn, with one look-up of the watcher instead of several. This is
+    /// what a task does before it waits after a `WouldBlock`. Remembered
+    /// readiness left in the new interest makes the callback run in this
+    /// iteration's dispatch, as `start` does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::rc::Rc;
+    /// use thicket_hub::{Interest, Io, Loop, Ready};
+    ///
+    /// let lp = Loop::new()?;
+    /// let (a, mut b) = UnixStream::pair()?;
+    /// let calls = Rc::new(Cell::new(0));
+    /// let c = calls.clone();
+    /// let io = Io::new(&lp, &a, Interest::WRITABLE, move |io, _| {
+    ///     c.set(c.get() + 1);
+    ///     io.stop();
+    /// })?;
+    /// io.rearm(Ready::EMPTY, Interest::WRITABLE);
+    /// lp.run()?; // writable at once
+    /// assert_eq!(calls.get(), 1);
+    ///
+    /// io.rearm(Ready::READABLE, Interest::READABLE);
+    /// b.write_all(b"x")?;
+    /// lp.run()?; // runs until the byte arrives
+    /// assert_eq!(calls.get(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn rearm(&self, forget: Ready, interest: Interest) {
+        self.h
+            .lp
+            .with_state(|st| st.rearm_io(self.h.key, forget, interest));
+    }
 }
 
 /// Runs a callback on the loop thread when a Unix signal arrives.

@@ -178,3 +178,63 @@ fn a_timer_and_a_pipe_together() {
     lp.run().unwrap();
     assert_eq!(&*got.borrow(), b"tick");
 }
+
+#[test]
+fn rearm_forgets_sets_interest_and_starts_with_one_reference() {
+    let lp = Loop::new().unwrap();
+    let (_a, b) = pair();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let s = seen.clone();
+    let io = Io::new(&lp, &b, Interest::READABLE, move |_, r| {
+        s.borrow_mut().push(r)
+    })
+    .unwrap();
+    lp.run_nowait().unwrap(); // remembers that the fresh socket is writable
+    assert!(io.readiness().is_writable());
+    // Rearming an active watcher restarts it; it must not count twice
+    // towards keeping the loop alive.
+    io.rearm(Ready::EMPTY, Interest::WRITABLE);
+    io.rearm(Ready::EMPTY, Interest::WRITABLE);
+    assert!(io.is_active());
+    assert_eq!(io.interest(), Interest::WRITABLE);
+    lp.run_nowait().unwrap();
+    assert_eq!(
+        seen.borrow().len(),
+        1,
+        "remembered readiness runs the callback once"
+    );
+    assert!(seen.borrow()[0].is_writable());
+    io.rearm(Ready::WRITABLE, Interest::WRITABLE);
+    assert!(!io.readiness().is_writable());
+    lp.run_nowait().unwrap();
+    assert_eq!(
+        seen.borrow().len(),
+        1,
+        "forgotten readiness is not reported"
+    );
+    io.stop();
+    assert!(!lp.is_alive(), "one stop undoes any number of rearms");
+}
+
+#[test]
+fn rearm_that_leaves_nothing_due_cancels_an_earlier_start() {
+    let lp = Loop::new().unwrap();
+    let (mut a, mut b) = pair();
+    let calls = Rc::new(RefCell::new(0));
+    let c = calls.clone();
+    let io = Io::new(&lp, &b, Interest::READABLE, move |_, _| {
+        *c.borrow_mut() += 1
+    })
+    .unwrap();
+    a.write_all(b"x").unwrap();
+    lp.run_nowait().unwrap(); // readable, remembered while stopped
+    io.start(); // due: queued for the next dispatch
+    let mut buf = [0; 8];
+    assert_eq!(b.read(&mut buf).unwrap(), 1);
+    io.rearm(Ready::READABLE, Interest::READABLE);
+    lp.run_nowait().unwrap();
+    assert_eq!(*calls.borrow(), 0, "the queued start no longer applies");
+    a.write_all(b"y").unwrap();
+    lp.run_once(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(*calls.borrow(), 1, "the next edge is reported");
+}

@@ -6,7 +6,8 @@
 
 mod client_support;
 
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,12 +45,19 @@ fn nginx() -> Nginx {
     for sub in ["www", "www/uploads", "logs", "tmp"] {
         std::fs::create_dir_all(root.join(sub)).unwrap();
     }
-    let port = free_port();
     let r = root.display();
-    // One process, no privilege drop (`master_process off`): it runs as
-    // the current user and writes only under the temporary directory.
-    let conf = format!(
-        "master_process off;
+    // The port is free when chosen, but another process may bind it before
+    // nginx does. Then whatever answers there is not this nginx (which
+    // retries its bind for a while, then exits): a file only this nginx
+    // serves tells them apart, and a fresh port is tried.
+    let ident = format!("{r}/www/ident.txt");
+    std::fs::write(&ident, &ident).unwrap();
+    for attempt in 1.. {
+        let port = free_port();
+        // One process, no privilege drop (`master_process off`): it runs as
+        // the current user and writes only under the temporary directory.
+        let conf = format!(
+            "master_process off;
 daemon off;
 worker_processes 1;
 pid {r}/nginx.pid;
@@ -69,6 +77,9 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         root {r}/www;
+        location = /ident.txt {{
+            access_log off;
+        }}
         location /uploads/ {{
             dav_methods PUT DELETE;
             create_full_put_path on;
@@ -77,23 +88,47 @@ http {{
     }}
 }}
 "
-    );
-    let conf_path = dir.write("nginx.conf", conf);
-    let mut child = ChildGuard::spawn(
-        Command::new(nginx_binary())
-            .arg("-c")
-            .arg(&conf_path)
-            .arg("-p")
-            .arg(root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit()),
-    );
-    wait_for_port(port, &mut child, "nginx");
-    Nginx {
-        _child: child,
-        port,
-        dir,
+        );
+        let conf_path = dir.write("nginx.conf", conf);
+        let mut child = ChildGuard::spawn(
+            Command::new(nginx_binary())
+                .arg("-c")
+                .arg(&conf_path)
+                .arg("-p")
+                .arg(root)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit()),
+        );
+        let listening = wait_for_port(port, &mut child, "nginx");
+        if listening.is_ok() && serves(port, "/ident.txt", &ident) {
+            return Nginx {
+                _child: child,
+                port,
+                dir,
+            };
+        }
+        // Whatever the cause, five ports in a row is no race.
+        assert!(
+            attempt < 5,
+            "nginx did not serve on port {port} ({listening:?}):\n{}",
+            std::fs::read_to_string(root.join("logs/error.log")).unwrap_or_default()
+        );
     }
+    unreachable!("the loop returns or fails the test")
+}
+
+/// Whether the server on `port` answers `GET path` with a body containing
+/// `text` (a plain HTTP/1.0 exchange, independent of the client under test).
+fn serves(port: u16, path: &str, text: &str) -> bool {
+    let Ok(mut conn) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    let mut response = Vec::new();
+    conn.write_all(request.as_bytes()).is_ok()
+        && conn.read_to_end(&mut response).is_ok()
+        && String::from_utf8_lossy(&response).contains(text)
 }
 
 impl Nginx {

@@ -8,7 +8,7 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -349,17 +349,17 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Polls until something accepts connections on `port`, failing the test
-/// (with `what` and the child's exit status) at the deadline or if the
-/// child exits.
-pub fn wait_for_port(port: u16, child: &mut ChildGuard, what: &str) {
+/// Polls until something accepts connections on `port`: `Err` with the
+/// child's exit status if it exits first (for example because another
+/// process took the port), a test failure naming `what` at the deadline.
+pub fn wait_for_port(port: u16, child: &mut ChildGuard, what: &str) -> Result<(), ExitStatus> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
+            return Ok(());
         }
         if let Ok(Some(status)) = child.0.try_wait() {
-            panic!("{what} exited before listening on port {port}: {status}");
+            return Err(status);
         }
         assert!(
             Instant::now() < deadline,

@@ -77,7 +77,8 @@ pub struct BenchOpts {
     /// Idle connections for the memory measurement (`--connections`).
     pub connections: Option<usize>,
     /// Whether to write the HTTP table into the guide (`--write-docs`, `--no-docs`);
-    /// `None`: yes for a full run, no with `--quick` (so CI leaves the tree clean).
+    /// `None`: yes for a full run, no with `--quick` (so CI leaves the tree clean) or
+    /// `--servers` (a table of some servers would replace the guide's of all of them).
     pub docs: Option<bool>,
 }
 
@@ -96,7 +97,7 @@ impl BenchOpts {
     }
 
     pub fn writes_docs(&self) -> bool {
-        self.docs.unwrap_or(!self.quick)
+        self.docs.unwrap_or(!self.quick && self.servers.is_none())
     }
 
     /// How much the forwarder part moves, and how often.
@@ -284,10 +285,12 @@ pub fn run(ws: &Workspace, opts: &BenchOpts) -> Result<()> {
                 println!("\n{table}");
             }
             if !opts.writes_docs() {
-                eprintln!(
-                    "the guide was left alone ({}); `--write-docs` writes it",
-                    if opts.quick { "--quick" } else { "--no-docs" }
-                );
+                let why = match (opts.quick, &opts.servers) {
+                    (true, _) => "--quick",
+                    (false, Some(_)) if opts.docs.is_none() => "--servers",
+                    _ => "--no-docs",
+                };
+                eprintln!("the guide was left alone ({why}); `--write-docs` writes it");
             }
             Ok(())
         })?;
@@ -387,6 +390,19 @@ mod tests {
         assert!(asked.writes_docs());
         assert_eq!(asked.plan().duration_secs, 5);
         assert_eq!(asked.plan().rounds, 1);
+        let some = BenchOpts {
+            servers: Some(vec!["thicket".into(), "hyper".into()]),
+            ..BenchOpts::default()
+        };
+        assert!(
+            !some.writes_docs(),
+            "a table of some servers is not the guide's"
+        );
+        let some_asked = BenchOpts {
+            docs: Some(true),
+            ..some
+        };
+        assert!(some_asked.writes_docs());
     }
 
     #[test]

@@ -64,14 +64,15 @@ commands:
                         measuring nothing
       --servers <names> comma-separated: thicket, hyper, hyper_per_thread,
                         may_minihttp, actix_web, gevent, eventlet; for ws:
-                        thicket, tungstenite (each part ignores the others' names)
+                        thicket, tungstenite (each part ignores the others' names);
+                        leaves the guide alone unless --write-docs is given
       --duration <secs> seconds per wrk run (default 10, quick 2) and per
                         ws_load run (default 5, quick 1)
       --rounds <n>      rounds over the servers (default 3, quick 1) and over
                         the forwarders (default 5, quick 1; 1 GiB each, quick 64 MiB)
       --connections <n> idle connections for the memory measurement
                         (10000; quick 2000)
-      --write-docs      write the guide's tables even with --quick
+      --write-docs      write the guide's tables even with --quick or --servers
       --no-docs         leave the guide alone even for a full run
   fuzz [--time <secs>] [<target>...]
                     build thicket-http's fuzz targets (http/fuzz/) with libFuzzer

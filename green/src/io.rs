@@ -487,8 +487,7 @@ fn callback(inner: Arc<Inner>) -> impl FnMut(&Io, Ready) + 'static {
             }
         }
         match w.interest() {
-            // Still active: a restart in the directions left.
-            Some(i) => io.rearm(Ready::EMPTY, i),
+            Some(i) => io.set_interest(i),
             None => io.stop(),
         }
     }

@@ -346,15 +346,15 @@ impl Io {
     /// watcher this takes effect at once, reporting remembered readiness in
     /// the new directions.
     pub fn set_interest(&self, interest: Interest) {
-        let active = self.is_active();
-        self.h.with_kind(|k| {
-            if let Kind::Io { interest: i, .. } = k {
+        let key = self.h.key;
+        self.h.lp.with_state(|st| {
+            if st.slot(key).is_some_and(|s| s.active) {
+                st.rearm_io(key, Ready::EMPTY, interest);
+            } else if let Some(Kind::Io { interest: i, .. }) = st.slot_mut(key).map(|s| &mut s.kind)
+            {
                 *i = interest;
             }
         });
-        if active {
-            self.h.start();
-        }
     }
 
     /// The readiness remembered since it was last cleared.
